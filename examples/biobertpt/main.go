@@ -1,0 +1,115 @@
+// Command biobertpt trains, evaluates and applies Portuguese clinical and
+// biomedical BERT models (BioBERTpt, Schneider et al. 2020) on libtorch.
+//
+// Usage:
+//
+//	biobertpt <command> [flags]
+//
+// Run "biobertpt help" for the list of commands and "biobertpt <command> -h"
+// for the flags of one command.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+)
+
+func init() {
+	// libtorch keeps grad mode, the last error and CUDA streams per OS thread:
+	// all torch work happens on the main goroutine, pinned to one thread.
+	runtime.LockOSThread()
+}
+
+// env is what a command reads and writes; tests substitute buffers.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// command is one subcommand of biobertpt.
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+// commands is filled by the cmd_*.go files of this package, one file a command.
+var commands = map[string]command{}
+
+func register(c command) {
+	if _, dup := commands[c.name]; dup {
+		panic("biobertpt: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// errUsage marks an error whose message is a usage problem (exit status 2).
+var errUsage = errors.New("usage")
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(e *env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: biobertpt %s %s\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// run executes one command line and returns the process exit status.
+func run(e *env, args []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printHelp(e.stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(e.stderr, "biobertpt: unknown command %q (run \"biobertpt help\")\n", args[0])
+		return 2
+	}
+	if err := c.run(e, args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(e.stderr, "biobertpt %s: %v\n", c.name, err)
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "biobertpt: Portuguese clinical and biomedical BERT (BioBERTpt) on libtorch")
+	fmt.Fprintln(w, "\nusage: biobertpt <command> [flags]\n\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun \"biobertpt <command> -h\" for a command's flags.")
+}
+
+// usagef returns a usage error.
+func usagef(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, strings.TrimSpace(fmt.Sprintf(format, a...)))
+}
+
+func main() {
+	os.Exit(run(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:]))
+}

@@ -1,0 +1,372 @@
+package torchsetup
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// GotchModule and GotchVersion name the module that is copied and patched.
+const (
+	GotchModule  = "github.com/sugarme/gotch"
+	GotchVersion = "v0.9.1"
+	// patchVersion changes whenever Prepare's output changes, so that old
+	// copies are prepared again.
+	patchVersion = 3
+	stateFile    = ".biobertpt-setup.json"
+)
+
+// State is what Prepare records beside the patched copy.
+type State struct {
+	Key          string    `json:"key"`
+	PatchVersion int       `json:"patch_version"`
+	Install      Install   `json:"install"`
+	Stubbed      []string  `json:"stubbed"`
+	PreparedAt   time.Time `json:"prepared_at"`
+}
+
+// Result is what Prepare did.
+type Result struct {
+	Dir    string // the patched gotch copy
+	State  State
+	Reused bool // nothing changed since the last run
+}
+
+// PrepareOptions configures Prepare.
+type PrepareOptions struct {
+	// CacheDir holds the patched copies, one per libtorch install. A stable
+	// absolute path lets Go's build cache reuse the 70 s C++ compile across
+	// clones of the project (the cache is keyed by source path).
+	CacheDir string
+	// CXX is the C++ compiler for the syntax checks ("g++" when empty).
+	CXX string
+	// Log receives progress lines; nil discards them.
+	Log func(format string, a ...any)
+}
+
+// DefaultCacheDir is $BIOBERTPT_TORCH_CACHE, else $XDG_CACHE_HOME/biobertpt,
+// else ~/.cache/biobertpt.
+func DefaultCacheDir() string {
+	if d := os.Getenv("BIOBERTPT_TORCH_CACHE"); d != "" {
+		return d
+	}
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "biobertpt")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".cache", "biobertpt")
+	}
+	return filepath.Join(os.TempDir(), "biobertpt-cache")
+}
+
+func hashKey(in Install) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s@%s|patch%d|%s", GotchModule, GotchVersion, patchVersion, in.Key())))
+	return hex.EncodeToString(h[:])[:12]
+}
+
+// Prepare makes (or reuses) a copy of gotch whose cgo flags and C++ wrappers
+// fit the given libtorch: CPU or CUDA link flags, include dirs, rpath, C++17,
+// the C++ ABI flag, and every wrapper that does not compile against this
+// libtorch turned into a function that returns a clear error.
+func Prepare(in Install, o PrepareOptions) (Result, error) {
+	logf := o.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = DefaultCacheDir()
+	}
+	cache, err := filepath.Abs(o.CacheDir)
+	if err != nil {
+		return Result{}, fmt.Errorf("torchsetup: cache dir: %w", err)
+	}
+	dest := filepath.Join(cache, "gotch-"+GotchVersion+"-"+hashKey(in))
+	if st, ok := readState(dest); ok && st.Key == in.Key() && st.PatchVersion == patchVersion {
+		return Result{Dir: dest, State: st, Reused: true}, nil
+	}
+	logf("preparing a patched gotch %s for libtorch %s (%s) in %s", GotchVersion, in.Version, in.Source, dest)
+	src, err := gotchSource()
+	if err != nil {
+		return Result{}, err
+	}
+	tmp := dest + ".tmp"
+	_ = os.RemoveAll(tmp)
+	if err := copyTree(src, tmp, map[string]bool{"example": true, "gen": true}); err != nil {
+		return Result{}, fmt.Errorf("torchsetup: copy %s: %w", src, err)
+	}
+	libtch := filepath.Join(tmp, "libtch")
+	if err := os.WriteFile(filepath.Join(libtch, "lib.go"), []byte(libGo(in)), 0o644); err != nil {
+		return Result{}, err
+	}
+	cxx := o.CXX
+	if cxx == "" {
+		cxx = "g++"
+	}
+	stubbed, err := stubLoop(in, libtch, cxx, logf)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := patchGoSide(tmp); err != nil {
+		return Result{}, err
+	}
+	st := State{Key: in.Key(), PatchVersion: patchVersion, Install: in, Stubbed: stubbed, PreparedAt: time.Now().UTC()}
+	b, _ := json.MarshalIndent(st, "", "  ")
+	if err := os.WriteFile(filepath.Join(libtch, "STUBBED.txt"), []byte(strings.Join(stubbed, "\n")+"\n"), 0o644); err != nil {
+		return Result{}, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, stateFile), b, 0o644); err != nil {
+		return Result{}, err
+	}
+	_ = os.RemoveAll(dest)
+	if err := os.Rename(tmp, dest); err != nil {
+		return Result{}, fmt.Errorf("torchsetup: %w", err)
+	}
+	return Result{Dir: dest, State: st}, nil
+}
+
+func readState(dir string) (State, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return State{}, false
+	}
+	var st State
+	if json.Unmarshal(b, &st) != nil {
+		return State{}, false
+	}
+	if _, err := os.Stat(filepath.Join(dir, "libtch", "lib.go")); err != nil {
+		return State{}, false
+	}
+	return st, true
+}
+
+// gotchSource downloads the module (through the Go module proxy or the
+// local module cache) and returns its directory.
+func gotchSource() (string, error) {
+	tmp, err := os.MkdirTemp("", "biobertpt-setup-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	if err := os.WriteFile(filepath.Join(tmp, "go.mod"), []byte("module tmp\n\ngo 1.21\n"), 0o644); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "mod", "download", "-json", GotchModule+"@"+GotchVersion)
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
+	out, err := cmd.Output()
+	var info struct{ Dir, Error string }
+	_ = json.Unmarshal(out, &info)
+	if err != nil || info.Dir == "" {
+		return "", fmt.Errorf("torchsetup: go mod download %s@%s: %v %s", GotchModule, GotchVersion, err, info.Error)
+	}
+	return info.Dir, nil
+}
+
+func copyTree(src, dst string, skipTop map[string]bool) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() && skipTop[rel] {
+			return filepath.SkipDir
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
+
+// libGo is the replacement for libtch/lib.go. No comment may sit directly
+// above import "C": cgo would take it as C preamble.
+func libGo(in Install) string {
+	inc := ""
+	for _, d := range in.IncludeDir {
+		inc += " -I" + d
+	}
+	libs := "-ltorch -ltorch_cpu -lc10 -lstdc++"
+	if in.CUDA {
+		libs = "-Wl,--no-as-needed -lstdc++ -ltorch -ltorch_cpu -ltorch_cuda -lc10 -lc10_cuda"
+	}
+	return fmt.Sprintf(`// Generated by biobertpt's internal/setup for libtorch %s (%s, %s). Do not edit.
+package libtch
+
+// #cgo LDFLAGS: -L%s -Wl,-rpath,%s %s
+// #cgo CFLAGS: -I${SRCDIR} -O1 -Wall -Wno-unused-variable -Wno-deprecated-declarations -Wno-sign-compare -Wno-unused-function -D_GLIBCXX_USE_CXX11_ABI=%d
+// #cgo CXXFLAGS: -std=c++17 -I${SRCDIR} -O1 -g0 -w -D_GLIBCXX_USE_CXX11_ABI=%d%s
+import "C"
+`, in.Version, in.Source, map[bool]string{true: "CUDA", false: "CPU"}[in.CUDA], in.LibDir, in.LibDir, libs, in.CXX11ABI, in.CXX11ABI, inc)
+}
+
+var (
+	genLocRe  = regexp.MustCompile(`torch_api_generated\.cpp\.h:(\d+)`)
+	funcRe    = regexp.MustCompile(`^\S.*?\b(atg_\w+)\(`)
+	protectRe = regexp.MustCompile(`^  PROTECT\(\s*$`)
+	closeRe   = regexp.MustCompile(`^  \)\s*$`)
+)
+
+// stubLoop syntax-checks torch_api.cpp and turns each generated wrapper that
+// fails to compile into one that throws; it repeats until the file compiles.
+func stubLoop(in Install, libtch, cxx string, logf func(string, ...any)) ([]string, error) {
+	gen := filepath.Join(libtch, "torch_api_generated.cpp.h")
+	args := []string{"-std=c++17", "-fsyntax-only", "-w", "-fmax-errors=0", fmt.Sprintf("-D_GLIBCXX_USE_CXX11_ABI=%d", in.CXX11ABI), "-I."}
+	for _, d := range in.IncludeDir {
+		args = append(args, "-I"+d)
+	}
+	args = append(args, "torch_api.cpp")
+	var all []string
+	for iter := 1; ; iter++ {
+		t0 := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		cmd := exec.CommandContext(ctx, cxx, args...)
+		cmd.Dir = libtch
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err == nil {
+			logf("C++ wrappers compile against libtorch %s (check %d took %s)", in.Version, iter, time.Since(t0).Round(time.Second))
+			break
+		}
+		if _, ok := err.(*exec.ExitError); !ok {
+			return nil, fmt.Errorf("torchsetup: run %s: %w (install g++)", cxx, err)
+		}
+		if bytes.Contains(out, []byte("torch_api.cpp:")) && bytes.Contains(out, []byte("error:")) && !genLocRe.Match(out) {
+			return nil, fmt.Errorf("torchsetup: gotch's torch_api.cpp does not compile against libtorch %s:\n%s", in.Version, tail(out, 3000))
+		}
+		lines := map[int]bool{}
+		for _, m := range genLocRe.FindAllSubmatch(out, -1) {
+			var n int
+			fmt.Sscan(string(m[1]), &n)
+			lines[n] = true
+		}
+		if len(lines) == 0 {
+			return nil, fmt.Errorf("torchsetup: C++ errors outside the generated wrappers:\n%s", tail(out, 3000))
+		}
+		names, err := stubFunctions(gen, lines, in.MajorMinor())
+		if err != nil {
+			return nil, err
+		}
+		logf("check %d: %d wrappers do not compile against libtorch %s; stubbed (%s)", iter, len(names), in.Version, time.Since(t0).Round(time.Second))
+		if len(names) == 0 {
+			return nil, fmt.Errorf("torchsetup: no progress stubbing wrappers:\n%s", tail(out, 3000))
+		}
+		all = append(all, names...)
+		if iter >= 10 {
+			return nil, fmt.Errorf("torchsetup: wrappers still fail after %d rounds", iter)
+		}
+	}
+	sort.Strings(all)
+	return all, nil
+}
+
+// stubFunctions replaces the PROTECT( ... ) body of every atg_* function that
+// contains one of the given lines with a throw; it returns their names.
+func stubFunctions(path string, bad map[int]bool, ver string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var src []string
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		src = append(src, sc.Text())
+	}
+	// function start lines (1-based) and names
+	var starts []int
+	var names []string
+	for i, l := range src {
+		if m := funcRe.FindStringSubmatch(l); m != nil {
+			starts = append(starts, i+1)
+			names = append(names, m[1])
+		}
+	}
+	hit := map[int]string{}
+	for ln := range bad {
+		k := sort.SearchInts(starts, ln+1) - 1 // last start <= ln
+		if k >= 0 {
+			hit[starts[k]] = names[k]
+		}
+	}
+	var out []string
+	var stubbed []string
+	for i := 0; i < len(src); i++ {
+		name, ok := hit[i+1]
+		if !ok {
+			out = append(out, src[i])
+			continue
+		}
+		for ; i < len(src) && !protectRe.MatchString(src[i]); i++ {
+			out = append(out, src[i])
+		}
+		if i == len(src) {
+			return nil, fmt.Errorf("torchsetup: %s: no PROTECT( body in %s", path, name)
+		}
+		out = append(out, src[i])
+		for i++; i < len(src) && !closeRe.MatchString(src[i]); i++ {
+		}
+		out = append(out, fmt.Sprintf(`    throw std::runtime_error("%s is not available in libtorch %s (stubbed by biobertpt setup: it does not compile against this version)");`, name, ver))
+		if i < len(src) {
+			out = append(out, src[i])
+		}
+		stubbed = append(stubbed, name)
+	}
+	sort.Strings(stubbed)
+	return stubbed, os.WriteFile(path, []byte(strings.Join(out, "\n")+"\n"), 0o644)
+}
+
+// patchGoSide applies the Go fixes in ts/:
+//   - ts.UseFinalizer: gotch frees C tensors from finalizers without
+//     runtime.KeepAlive, and allocates a 100 KB Go object per tensor to make
+//     the GC run often. With UseFinalizer=false neither happens and memory is
+//     fully explicit (MustDrop); the default keeps gotch's behaviour.
+//   - Float64Values leaked its temporary float64 copy.
+func patchGoSide(dir string) error {
+	f := filepath.Join(dir, "ts", "tensor.go")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return err
+	}
+	s := string(b)
+	for _, r := range []struct{ old, new string }{
+		{"\tx.d = new(bigStruct)\n", "\tif UseFinalizer {\n\t\tx.d = new(bigStruct)\n\t}\n"},
+		{"\n\truntime.SetFinalizer(x, freeCTensor)\n", "\n\tif UseFinalizer {\n\t\truntime.SetFinalizer(x, freeCTensor)\n\t}\n"},
+		{"\t// float64Ts.MustDrop()", "\tfloat64Ts.MustDrop()"},
+	} {
+		if !strings.Contains(s, r.old) {
+			return fmt.Errorf("torchsetup: patch %s: %q not found", f, r.old)
+		}
+		s = strings.Replace(s, r.old, r.new, 1)
+	}
+	if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+		return err
+	}
+	extra := `package ts
+
+// UseFinalizer controls whether tensors created from now on get a Go
+// finalizer that frees the C tensor (gotch's default: true). Set it to false
+// before creating tensors to make memory fully explicit (MustDrop).
+// Added by biobertpt's setup.
+var UseFinalizer = true
+`
+	return os.WriteFile(filepath.Join(dir, "ts", "biobertpt_patch.go"), []byte(extra), 0o644)
+}
