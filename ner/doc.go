@@ -1,0 +1,58 @@
+// Package ner reads, converts, splits and counts named-entity corpora for
+// token classification, as used to fine-tune BioBERTpt (Schneider et al.
+// 2020, "BioBERTpt – A Portuguese Neural Language Model for Clinical Named
+// Entity Recognition", ClinicalNLP@EMNLP): CLINpt (Lopes, Teixeira and
+// Gonçalo Oliveira 2019), SemClinBr (Oliveira et al. 2022), CoNLL-style
+// column files and brat standoff files.
+//
+// # Data model
+//
+// Every reader returns a Corpus of Documents of Sentences; a Sentence has
+// Words and one Tag per word (IOB2 unless converted). Standoff formats
+// (SemClinBr, BRAT) also fill Sentence.Labels (every label of every word,
+// IOB2 per label) and the words' rune offsets into Document.Text.
+//
+// # Readers and their rules
+//
+//   - ReadCoNLL: word and tag columns (selectable), blank lines between
+//     sentences, "-DOCSTART-" starts a document. WriteCoNLL writes it back.
+//   - ReadCLINpt: one .xlsx (or .tsv/.txt/.csv) per document, columns token,
+//     POS, lemma, tag. A sentence ends at an empty row, else after a token
+//     made of ".", "!", "?" unless the next tag is I-. Files that are parts
+//     of one text ("CO15 1", "CO15 2") share a Group (CLINptGroup).
+//   - ReadSemClinBr and ReadBRAT: text plus character-offset annotations.
+//     Words are tokenize.SplitWords of the text (BERT's basic
+//     pre-tokenization, so punctuation is its own word) and sentences come
+//     from the tokenizer's sentence splitter. A word belongs to an entity
+//     when it overlaps the annotation's extent. Sentence.Tags keep one
+//     label per word: annotations are taken outermost first (by first
+//     word, then longest, then file order), an annotation is kept when none
+//     of its words is taken yet, and it contributes its first label.
+//     Sentence.Labels keep every label of every annotation, with the same
+//     outermost-first rule applied per label. An annotation starting or
+//     ending inside a word tags the whole word; one crossing a sentence
+//     boundary becomes one entity per sentence; one covering no word is
+//     left out. Each such case is counted in Corpus.Report and described in
+//     Corpus.Warnings: nothing is dropped silently.
+//
+// Format errors (a missing column, an unknown tag, offsets outside the
+// text, an annotation text that differs from the text at its offsets, an
+// empty document) are errors naming the file and line or offset; with the
+// Lenient option they become warnings, counted in Report.Skipped.
+//
+// # Schemes
+//
+// Scheme converts between IOB2 (the zero value), IOB1, IO, IOE1, IOE2,
+// IOBES and BILOU through entity spans. Invalid sequences are read the way
+// conlleval reads them: a word starts a new entity when its prefix is B (or
+// S, U), when no entity is open, or when the open entity has another type;
+// E, L, S, U close an entity. RepairTags writes that reading back in the
+// scheme, so IOB2 "O I-X" becomes "O B-X".
+//
+// # Splits
+//
+// SplitDocuments deals seeded-shuffled document groups into train, dev and
+// test parts (60/20/20 in the paper), KFold into k folds; WriteFileLists
+// and ReadFileLists save and restore a split as lists of document IDs.
+// ComputeStats counts documents, sentences, words and entities per type.
+package ner
