@@ -24,7 +24,7 @@ const (
 	GotchVersion = "v0.9.1"
 	// patchVersion changes whenever Prepare's output changes, so that old
 	// copies are prepared again.
-	patchVersion = 3
+	patchVersion = 4
 	stateFile    = ".biobertpt-setup.json"
 )
 
@@ -72,7 +72,10 @@ func DefaultCacheDir() string {
 }
 
 func hashKey(in Install) string {
-	h := sha256.Sum256([]byte(fmt.Sprintf("%s@%s|patch%d|%s", GotchModule, GotchVersion, patchVersion, in.Key())))
+	// patchVersion is not part of the key: a new patch re-prepares the copy
+	// in place, so the path (and Go's path-keyed cache of the unchanged C++
+	// wrappers) stays the same.
+	h := sha256.Sum256([]byte(fmt.Sprintf("%s@%s|%s", GotchModule, GotchVersion, in.Key())))
 	return hex.EncodeToString(h[:])[:12]
 }
 
@@ -340,25 +343,51 @@ func stubFunctions(path string, bad map[int]bool, ver string) ([]string, error) 
 //     the GC run often. With UseFinalizer=false neither happens and memory is
 //     fully explicit (MustDrop); the default keeps gotch's behaviour.
 //   - Float64Values leaked its temporary float64 copy.
+//   - Every generated op mallocs its output slot with malloc(0) and never
+//     frees it (8-32 bytes an op: hundreds of MB over a long training run),
+//     and multi-output ops write several pointers into that zero-size block.
+//     The slots are now sized and freed when the op returns (the result has
+//     been read from them by then).
+//   - In-place ops overwrote the receiver's C handle without freeing the old
+//     one; the old handle kept a reference to the tensor, so its memory was
+//     never released. The old handle is now freed (the new one refers to the
+//     same tensor).
 func patchGoSide(dir string) error {
-	f := filepath.Join(dir, "ts", "tensor.go")
-	b, err := os.ReadFile(f)
-	if err != nil {
-		return err
+	edits := map[string][]struct {
+		old, new string
+		all      bool
+	}{
+		"tensor.go": {
+			{old: "\tx.d = new(bigStruct)\n", new: "\tif UseFinalizer {\n\t\tx.d = new(bigStruct)\n\t}\n"},
+			{old: "\n\truntime.SetFinalizer(x, freeCTensor)\n", new: "\n\tif UseFinalizer {\n\t\truntime.SetFinalizer(x, freeCTensor)\n\t}\n"},
+			{old: "\t// float64Ts.MustDrop()", new: "\tfloat64Ts.MustDrop()"},
+		},
+		"tensor-generated.go": {
+			{old: "  ptr := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n", new: "  ptr := (*lib.Ctensor)(unsafe.Pointer(C.malloc(16)))\n  defer C.free(unsafe.Pointer(ptr))\n", all: true},
+			{old: "  ctensorPtr0 := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n", new: "  ctensorPtr0 := (*lib.Ctensor)(unsafe.Pointer(C.malloc(256)))\n  defer C.free(unsafe.Pointer(ctensorPtr0))\n", all: true},
+			{old: "\n  ts.ctensor = *ptr\n", new: "\n  lib.AtFree(ts.ctensor)\n  ts.ctensor = *ptr\n", all: true},
+		},
 	}
-	s := string(b)
-	for _, r := range []struct{ old, new string }{
-		{"\tx.d = new(bigStruct)\n", "\tif UseFinalizer {\n\t\tx.d = new(bigStruct)\n\t}\n"},
-		{"\n\truntime.SetFinalizer(x, freeCTensor)\n", "\n\tif UseFinalizer {\n\t\truntime.SetFinalizer(x, freeCTensor)\n\t}\n"},
-		{"\t// float64Ts.MustDrop()", "\tfloat64Ts.MustDrop()"},
-	} {
-		if !strings.Contains(s, r.old) {
-			return fmt.Errorf("torchsetup: patch %s: %q not found", f, r.old)
+	for file, list := range edits {
+		f := filepath.Join(dir, "ts", file)
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
 		}
-		s = strings.Replace(s, r.old, r.new, 1)
-	}
-	if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
-		return err
+		s := string(b)
+		for _, r := range list {
+			if !strings.Contains(s, r.old) {
+				return fmt.Errorf("torchsetup: patch %s: %q not found", f, r.old)
+			}
+			n := 1
+			if r.all {
+				n = -1
+			}
+			s = strings.Replace(s, r.old, r.new, n)
+		}
+		if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+			return err
+		}
 	}
 	extra := `package ts
 

@@ -92,7 +92,15 @@ func TestPatchGoSide(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "ts"), 0o755))
 	src := "package ts\n\nfunc newTensor() {\n\tx.d = new(bigStruct)\n\n\truntime.SetFinalizer(x, freeCTensor)\n\n}\n\tfloat64Ts.MustCopyData(vec, numel)\n\t// float64Ts.MustDrop()\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "ts", "tensor.go"), []byte(src), 0o644))
+	gen := "func(ts *Tensor) Abs_()(err error) { \n  ptr := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n  \n    lib.AtgAbs_(ptr, ts.ctensor)\n  ts.ctensor = *ptr\n  \n  return err\n}\n" +
+		"func(ts *Tensor) Two()(a, b *Tensor, err error) { \n  ctensorPtr0 := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ts", "tensor-generated.go"), []byte(gen), 0o644))
 	require.NoError(t, patchGoSide(dir))
+	g, _ := os.ReadFile(filepath.Join(dir, "ts", "tensor-generated.go"))
+	assert.Contains(t, string(g), "C.malloc(16)))\n  defer C.free(unsafe.Pointer(ptr))\n", "output slot sized and freed")
+	assert.Contains(t, string(g), "C.malloc(256)))\n  defer C.free(unsafe.Pointer(ctensorPtr0))\n", "multi-output slots sized and freed")
+	assert.Contains(t, string(g), "\n  lib.AtFree(ts.ctensor)\n  ts.ctensor = *ptr\n", "old in-place handle freed")
+	assert.NotContains(t, string(g), "malloc(0)")
 	b, _ := os.ReadFile(filepath.Join(dir, "ts", "tensor.go"))
 	assert.Contains(t, string(b), "if UseFinalizer {\n\t\truntime.SetFinalizer(x, freeCTensor)")
 	assert.Contains(t, string(b), "\tfloat64Ts.MustDrop()")
