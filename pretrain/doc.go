@@ -1,0 +1,48 @@
+// Package pretrain continues the masked-language-model pretraining of a BERT
+// model on Portuguese clinical and biomedical text, as BioBERTpt did
+// (Schneider et al., "BioBERTpt - A Portuguese Neural Language Model for
+// Clinical Named Entity Recognition", ClinicalNLP 2020): mBERT trained 5
+// more epochs, batch 4, learning rate 2e-5, blocks of 512 tokens, 15%
+// masking, on clinical notes (clin), on SciELO and PubMed (bio), or on
+// both in turn (all). See Variants and DefaultOptions.
+//
+// This file set is the data half and imports no torch; the trainer builds
+// on it. The pipeline mirrors HF transformers' examples/pytorch/language-modeling/run_mlm.py:
+//
+//	ExpandPaths → ReadCorpus (lines or paragraphs, gzip, optional sentence splitting)
+//	  → BuildCache (encode once, in parallel, to a memory-mapped uint32 file keyed by CacheKey)
+//	  → NewDatasets (group_texts blocks or line by line; validation documents held out)
+//	  → Batcher + Masker (shuffled per epoch, dynamically masked per batch) → Batch
+//
+// Conventions.
+//
+// A sentence is one line of a file, or one sentence of a document when a
+// SplitFunc is set; it is encoded without special tokens and becomes
+// [CLS] ids [SEP] in an example. A document is a line (Lines) or a
+// blank-line-separated block (Paragraphs); the validation split holds out
+// whole documents.
+//
+// Masking (DataCollatorForLanguageModeling.torch_mask_tokens): each token
+// other than [CLS], [SEP], [PAD] and [MASK] is selected with probability
+// p = 0.15; a selected token's label is its id, and its input becomes
+// [MASK] with probability 0.8, a uniform random id in [0, V) with
+// probability 0.1, or stays. Unselected labels are IgnoreIndex (-100).
+// The expected number of selected tokens of an example with n maskable
+// tokens is p·n. Whole-word masking (DataCollatorForWholeWordMask) selects
+// shuffled words (a "##" piece joins the preceding piece) until
+// round(p·len) tokens are covered.
+//
+// Randomness is counter-based: the validation split uses PCG(Seed, c₁), the
+// order of epoch e PCG(Seed, h(e)) and the masks of batch b of epoch e
+// PCG(Seed, h(e, b)), with h a SplitMix64 hash. Every batch is therefore a
+// function of (Seed, Position), and a Position is the whole random state a
+// checkpoint must save for a resumed run to see the same batches and masks.
+// Validation batches are masked the same way, so validation losses of
+// different epochs are computed on the same masks.
+//
+// The cache file (see OpenCache) is a 128-byte header with CRC-32C checks,
+// then the token ids as little-endian uint32, the sentence offsets and the
+// document offsets as uint64. It is written to a temporary file, fsynced
+// and renamed, and reused whenever CacheKey is unchanged; a corrupt file is
+// reported as ErrCorruptCache and rebuilt by BuildCache.
+package pretrain
