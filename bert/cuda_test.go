@@ -1,0 +1,39 @@
+package bert
+
+import (
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/biobertpt-go/biobertpt/internal/tensors"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+)
+
+// TestCUDAMatchesCPU runs the MLM fixture on the first CUDA device and
+// compares with the CPU reference within 1e-4 (TF32 and kernel differences).
+// It skips without CUDA.
+func TestCUDAMatchesCPU(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if !gotch.CUDA.IsAvailable() {
+		t.Skip("no CUDA device")
+	}
+	e := readExpected(t, "tiny")
+	dev := gotch.CudaBuilder(0)
+	for _, head := range []Head{HeadBase, HeadMaskedLM, HeadTokenClassification} {
+		t.Run(string(head), func(t *testing.T) {
+			m, _, err := FromPretrained(filepath.Join("testdata", "tiny", string(head)), head, LoadOptions{Device: dev})
+			require.NoError(t, err)
+			assert.True(t, m.Device().IsCuda())
+			s := tensors.NewScope()
+			defer s.Drop()
+			out, err := m.Forward(e.inputs(t, s), false) // CPU inputs are moved to the device
+			require.NoError(t, err)
+			got, _ := values(t, s.Add(out))
+			want := map[Head][]float64{HeadBase: e.LastHidden, HeadMaskedLM: e.MLMLogits, HeadTokenClassification: e.TokenLogits}[head]
+			assert.InDeltaSlice(t, want, got, 1e-4)
+		})
+	}
+}

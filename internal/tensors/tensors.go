@@ -1,0 +1,221 @@
+package tensors
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/biobertpt-go/biobertpt/internal/safetensors"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// Scope owns tensors until Drop. The zero value is not usable; call NewScope.
+type Scope struct {
+	ts []*ts.Tensor
+}
+
+// NewScope returns an empty scope.
+func NewScope() *Scope { return &Scope{} }
+
+// Add records t for dropping and returns it; a nil t is ignored.
+func (s *Scope) Add(t *ts.Tensor) *ts.Tensor {
+	if t != nil {
+		s.ts = append(s.ts, t)
+	}
+	return t
+}
+
+// Len returns the number of tensors the scope holds.
+func (s *Scope) Len() int { return len(s.ts) }
+
+// Drop frees every tensor added, in reverse order, once each, and empties the
+// scope. Dropping an empty scope does nothing.
+func (s *Scope) Drop() {
+	seen := make(map[*ts.Tensor]bool, len(s.ts))
+	for i := len(s.ts) - 1; i >= 0; i-- {
+		t := s.ts[i]
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		_ = t.Drop()
+	}
+	s.ts = s.ts[:0]
+}
+
+var toSafe = map[gotch.DType]safetensors.DType{
+	gotch.Float:    safetensors.F32,
+	gotch.Double:   safetensors.F64,
+	gotch.Half:     safetensors.F16,
+	gotch.BFloat16: safetensors.BF16,
+	gotch.Int64:    safetensors.I64,
+	gotch.Int:      safetensors.I32,
+	gotch.Int16:    safetensors.I16,
+	gotch.Int8:     safetensors.I8,
+	gotch.Uint8:    safetensors.U8,
+	gotch.Bool:     safetensors.Bool,
+}
+
+// GotchDType returns the gotch dtype of a safetensors dtype.
+func GotchDType(d safetensors.DType) (gotch.DType, error) {
+	for g, s := range toSafe {
+		if s == d {
+			return g, nil
+		}
+	}
+	return gotch.Invalid, fmt.Errorf("tensors: unsupported dtype %q", d)
+}
+
+// SafeDType returns the safetensors dtype of a gotch dtype.
+func SafeDType(d gotch.DType) (safetensors.DType, error) {
+	s, ok := toSafe[d]
+	if !ok {
+		return "", fmt.Errorf("tensors: unsupported dtype %v", d)
+	}
+	return s, nil
+}
+
+// ToSafetensors copies t (any device, any layout) into a safetensors.Tensor
+// of the same dtype and shape. t is not modified or dropped.
+func ToSafetensors(t *ts.Tensor) (out safetensors.Tensor, err error) {
+	defer torchutil.Recover(&err)
+	sd, err := SafeDType(t.DType())
+	if err != nil {
+		return out, err
+	}
+	shape, err := t.Size()
+	if err != nil {
+		return out, fmt.Errorf("tensors: %w", err)
+	}
+	s := NewScope()
+	defer s.Drop()
+	x, err := t.Detach(false)
+	if err != nil {
+		return out, fmt.Errorf("tensors: %w", err)
+	}
+	s.Add(x)
+	if x, err = x.To(gotch.CPU, false); err != nil {
+		return out, fmt.Errorf("tensors: %w", err)
+	}
+	s.Add(x)
+	if sd == safetensors.F16 || sd == safetensors.BF16 {
+		// f16/bf16 → f32 is exact, and FromFloat32s rounds back exactly.
+		if x, err = x.Totype(gotch.Float, false); err != nil {
+			return out, fmt.Errorf("tensors: %w", err)
+		}
+		s.Add(x)
+	}
+	if x, err = x.Contiguous(false); err != nil {
+		return out, fmt.Errorf("tensors: %w", err)
+	}
+	s.Add(x)
+	n := int(ts.ElementCount(shape))
+	shape = append([]int64{}, shape...)
+	switch sd {
+	case safetensors.F32, safetensors.F16, safetensors.BF16:
+		v := make([]float32, n)
+		if n > 0 {
+			if err := x.CopyData(v, uint(n)); err != nil {
+				return out, fmt.Errorf("tensors: %w", err)
+			}
+		}
+		return safetensors.FromFloat32s(sd, shape, v)
+	case safetensors.F64:
+		v := make([]float64, n)
+		if n > 0 {
+			if err := x.CopyData(v, uint(n)); err != nil {
+				return out, fmt.Errorf("tensors: %w", err)
+			}
+		}
+		b := make([]byte, 8*n)
+		for i, f := range v {
+			binary.LittleEndian.PutUint64(b[8*i:], math.Float64bits(f))
+		}
+		return safetensors.Tensor{DType: sd, Shape: shape, Data: b}, nil
+	case safetensors.I64:
+		v := make([]int64, n)
+		if n > 0 {
+			if err := x.CopyData(v, uint(n)); err != nil {
+				return out, fmt.Errorf("tensors: %w", err)
+			}
+		}
+		return safetensors.FromInt64s(shape, v)
+	}
+	// Narrow integer and bool types: copy raw bytes.
+	b := make([]byte, n*sd.Size())
+	if n > 0 {
+		if err := x.CopyDataUint8(b, uint(len(b))); err != nil {
+			return out, fmt.Errorf("tensors: %w", err)
+		}
+	}
+	return safetensors.Tensor{DType: sd, Shape: shape, Data: b}, nil
+}
+
+// FromSafetensors creates a tensor of st's dtype and shape on dev. The
+// caller owns it.
+func FromSafetensors(st safetensors.Tensor, dev gotch.Device) (out *ts.Tensor, err error) {
+	defer torchutil.Recover(&err)
+	if err := st.Validate(); err != nil {
+		return nil, fmt.Errorf("tensors: %w", err)
+	}
+	gd, err := GotchDType(st.DType)
+	if err != nil {
+		return nil, err
+	}
+	if st.Numel() == 0 {
+		return ts.Zeros(st.Shape, gd, dev)
+	}
+	x, err := ts.OfDataSize(st.Data, st.Shape, gd)
+	if err != nil {
+		return nil, fmt.Errorf("tensors: %w", err)
+	}
+	if !dev.IsCuda() {
+		return x, nil
+	}
+	y, err := x.To(dev, false)
+	x.MustDrop()
+	if err != nil {
+		return nil, fmt.Errorf("tensors: %w", err)
+	}
+	return y, nil
+}
+
+// FromInt64s creates an int64 tensor of the given shape on dev from
+// row-major data; len(data) must equal the product of shape.
+func FromInt64s(data []int64, shape []int64, dev gotch.Device) (*ts.Tensor, error) {
+	st, err := safetensors.FromInt64s(shape, data)
+	if err != nil {
+		return nil, fmt.Errorf("tensors: %w", err)
+	}
+	return FromSafetensors(st, dev)
+}
+
+// FromFloat32s creates a float32 tensor of the given shape on dev.
+func FromFloat32s(data []float32, shape []int64, dev gotch.Device) (*ts.Tensor, error) {
+	st, err := safetensors.FromFloat32s(safetensors.F32, shape, data)
+	if err != nil {
+		return nil, fmt.Errorf("tensors: %w", err)
+	}
+	return FromSafetensors(st, dev)
+}
+
+// Float32s copies the elements of a floating-point tensor (any device) into
+// a Go slice, row-major.
+func Float32s(t *ts.Tensor) ([]float32, error) {
+	st, err := ToSafetensors(t)
+	if err != nil {
+		return nil, err
+	}
+	return st.Float32s()
+}
+
+// Int64s copies the elements of an integer tensor into a Go slice.
+func Int64s(t *ts.Tensor) ([]int64, error) {
+	st, err := ToSafetensors(t)
+	if err != nil {
+		return nil, err
+	}
+	return st.Int64s()
+}

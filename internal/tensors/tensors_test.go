@@ -1,0 +1,83 @@
+package tensors
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"testing"
+
+	"github.com/biobertpt-go/biobertpt/internal/safetensors"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+func TestRoundTripDTypes(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	vals := []float32{1, -2.5, 0.125, 3, 1024, -0.0625}
+	for _, d := range []safetensors.DType{safetensors.F32, safetensors.F16, safetensors.BF16, safetensors.F64} {
+		t.Run(string(d), func(t *testing.T) {
+			st, err := safetensors.FromFloat32s(d, []int64{2, 3}, vals)
+			require.NoError(t, err)
+			x, err := FromSafetensors(st, gotch.CPU)
+			require.NoError(t, err)
+			defer x.MustDrop()
+			gd, _ := GotchDType(d)
+			assert.Equal(t, gd, x.DType())
+			assert.Equal(t, []int64{2, 3}, x.MustSize())
+			back, err := ToSafetensors(x)
+			require.NoError(t, err)
+			assert.Equal(t, st, back)
+		})
+	}
+	ids, err := FromInt64s([]int64{1, 2, 3, -100}, []int64{2, 2}, gotch.CPU)
+	require.NoError(t, err)
+	defer ids.MustDrop()
+	assert.Equal(t, gotch.Int64, ids.DType())
+	v, err := Int64s(ids)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 2, 3, -100}, v)
+
+	// a non-contiguous view comes back row-major
+	tr, err := ids.Transpose(0, 1, false)
+	require.NoError(t, err)
+	defer tr.MustDrop()
+	v, err = Int64s(tr)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 3, 2, -100}, v)
+
+	_, err = FromInt64s([]int64{1, 2, 3}, []int64{2, 2}, gotch.CPU)
+	assert.ErrorContains(t, err, "shape [2 2] does not hold 3 values")
+}
+
+func TestScopeDropsEverything(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	before := len(ts.ExistingTensors)
+	s := NewScope()
+	x := s.Add(ts.MustOnes([]int64{3}, gotch.Float, gotch.CPU))
+	y := s.Add(x.MustMulScalar(ts.FloatScalar(2), false))
+	s.Add(y)   // added twice: dropped once
+	s.Add(nil) // ignored
+	assert.Equal(t, 3, s.Len())
+	assert.Equal(t, before+2, len(ts.ExistingTensors))
+	s.Drop()
+	assert.Equal(t, before, len(ts.ExistingTensors))
+	assert.Zero(t, s.Len())
+}
+
+func ExampleFromInt64s() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	ids, err := FromInt64s([]int64{101, 7, 102, 0}, []int64{2, 2}, gotch.CPU)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer ids.MustDrop()
+	fmt.Println(ids.MustSize(), ids.DType())
+	// Output: [2 2] Int64
+}

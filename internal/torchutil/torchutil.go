@@ -1,0 +1,100 @@
+package torchutil
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/sugarme/gotch"
+)
+
+// ParseDevice parses "cpu", "cuda" (device 0) or "cuda:N" (case-insensitive)
+// and checks that a CUDA device is available and N is below the device count.
+func ParseDevice(s string) (gotch.Device, error) {
+	name := strings.ToLower(strings.TrimSpace(s))
+	switch {
+	case name == "cpu":
+		return gotch.CPU, nil
+	case name == "cuda" || strings.HasPrefix(name, "cuda:"):
+		idx := 0
+		if rest, ok := strings.CutPrefix(name, "cuda:"); ok {
+			n, err := strconv.Atoi(rest)
+			if err != nil || n < 0 {
+				return gotch.Device{}, fmt.Errorf("torchutil: device %q: bad CUDA index", s)
+			}
+			idx = n
+		}
+		if !gotch.CUDA.IsAvailable() {
+			return gotch.Device{}, fmt.Errorf("torchutil: device %q: CUDA is not available in this libtorch build", s)
+		}
+		if n := gotch.CUDA.DeviceCount(); int64(idx) >= n {
+			return gotch.Device{}, fmt.Errorf("torchutil: device %q: only %d CUDA device(s)", s, n)
+		}
+		return gotch.CudaBuilder(uint(idx)), nil
+	}
+	return gotch.Device{}, fmt.Errorf("torchutil: device %q: want cpu, cuda or cuda:N", s)
+}
+
+// DeviceString formats a device the way ParseDevice reads it.
+func DeviceString(d gotch.Device) string {
+	if d.IsCuda() {
+		return "cuda:" + strconv.Itoa(d.Value)
+	}
+	return "cpu"
+}
+
+// SameDevice reports whether a and b name the same device. gotch reports a
+// tensor's CPU device with Value 1 while gotch.CPU has Value -1, so plain ==
+// is wrong.
+func SameDevice(a, b gotch.Device) bool {
+	if !a.IsCuda() || !b.IsCuda() {
+		return a.IsCuda() == b.IsCuda()
+	}
+	return a.Value == b.Value
+}
+
+// LockThread pins the calling goroutine to its OS thread and returns the
+// function that unpins it: `defer torchutil.LockThread()()`. Calls nest.
+func LockThread() func() {
+	runtime.LockOSThread()
+	return runtime.UnlockOSThread
+}
+
+// Recover turns a panic into an error stored in *err (when *err is nil). Use
+// it as `defer torchutil.Recover(&err)` in functions that call gotch code
+// which may panic. It does not catch log.Fatal: use gotch's error-returning
+// variants on paths user input reaches.
+func Recover(err *error) {
+	if r := recover(); r != nil {
+		e, ok := r.(error)
+		if !ok {
+			e = fmt.Errorf("%v", r)
+		}
+		if *err == nil {
+			*err = fmt.Errorf("torch: %w", e)
+		}
+	}
+}
+
+// SetGrad runs fn with libtorch grad mode set to enabled on a locked OS
+// thread and restores the previous mode afterwards, also when fn panics.
+func SetGrad(enabled bool, fn func() error) (err error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	prev := setGradEnabled(enabled)
+	defer setGradEnabled(prev)
+	defer Recover(&err)
+	return fn()
+}
+
+// NoGrad runs fn with grad mode off (see SetGrad).
+func NoGrad(fn func() error) error { return SetGrad(false, fn) }
+
+// GradEnabled reports whether grad mode is on for the calling thread (call
+// it with the goroutine locked to its thread).
+func GradEnabled() bool {
+	prev := setGradEnabled(true)
+	setGradEnabled(prev)
+	return prev
+}
