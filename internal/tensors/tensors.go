@@ -167,10 +167,29 @@ func FromSafetensors(st safetensors.Tensor, dev gotch.Device) (out *ts.Tensor, e
 	if st.Numel() == 0 {
 		return ts.Zeros(st.Shape, gd, dev)
 	}
+	if len(st.Shape) == 0 {
+		// gotch's OfDataSize indexes shape[0]: build a 1-element tensor and
+		// view it as a scalar.
+		one, err := ts.OfDataSize(st.Data, []int64{1}, gd)
+		if err != nil {
+			return nil, fmt.Errorf("tensors: %w", err)
+		}
+		scalar, err := one.Squeeze(true) // View([]int64{}) indexes size[0] too
+		if err != nil {
+			return nil, fmt.Errorf("tensors: %w", err)
+		}
+		return toDevice(scalar, dev)
+	}
 	x, err := ts.OfDataSize(st.Data, st.Shape, gd)
 	if err != nil {
 		return nil, fmt.Errorf("tensors: %w", err)
 	}
+	return toDevice(x, dev)
+}
+
+// toDevice moves x to dev (dropping x) unless it is already on the CPU and
+// dev is the CPU.
+func toDevice(x *ts.Tensor, dev gotch.Device) (*ts.Tensor, error) {
 	if !dev.IsCuda() {
 		return x, nil
 	}

@@ -81,3 +81,15 @@ func ExampleFromInt64s() {
 	fmt.Println(ids.MustSize(), ids.DType())
 	// Output: [2 2] Int64
 }
+
+func TestFromSafetensorsScalar(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	st, err := safetensors.FromInt64s([]int64{}, []int64{7})
+	require.NoError(t, err)
+	x, err := FromSafetensors(st, gotch.CPU)
+	require.NoError(t, err)
+	defer x.MustDrop()
+	assert.Equal(t, []int64{}, x.MustSize())
+	assert.Equal(t, int64(7), x.Int64Values()[0])
+}
