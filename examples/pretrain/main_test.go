@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+
+	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/demodata"
+	"github.com/biobertpt-go/biobertpt/tokenize"
+)
+
+// tinyModel saves a tiny masked-LM BERT over demodata's vocabulary.
+func tinyModel(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "tiny")
+	tok, err := tokenize.New(strings.Split(strings.TrimRight(string(demodata.Vocab()), "\n"), "\n"), tokenize.DefaultOptions(), "demodata")
+	require.NoError(t, err)
+	cfg := bert.TinyConfig()
+	cfg.VocabSize = tok.VocabSize()
+	m, err := bert.NewForMaskedLM(cfg, gotch.CPU)
+	require.NoError(t, err)
+	require.NoError(t, m.Save(dir))
+	require.NoError(t, tok.Save(dir))
+	return dir
+}
+
+// tinyCorpora writes two small corpora and a held-out file from the demo notes.
+func tinyCorpora(t *testing.T) (clin, bio, eval string) {
+	t.Helper()
+	dir := t.TempDir()
+	lines := strings.SplitAfter(demodata.ClinicalText(), "\n")
+	write := func(name string, ls []string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(strings.Join(ls, "")), 0o644))
+		return p
+	}
+	return write("clin.txt", lines[:150]), write("bio.txt", lines[150:300]), write("eval.txt", lines[300:360])
+}
+
+func tinyFlags(model, out string) []string {
+	return []string{"-model", model, "-out", out, "-max-steps", "2", "-batch", "2", "-block", "32",
+		"-lr", "1e-3", "-validation", "0.1", "-workers", "1", "-save-steps", "0"}
+}
+
+func TestRunVariants(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	model := tinyModel(t)
+	clin, bio, eval := tinyCorpora(t)
+
+	t.Run("clin with perplexity", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "clin")
+		var stdout, stderr bytes.Buffer
+		err := run(append(tinyFlags(model, out), "-variant", "clin", "-corpus-clin", clin, "-eval", eval), &stdout, &stderr)
+		require.NoError(t, err, stderr.String())
+		s := stdout.String()
+		assert.Contains(t, s, "BioBERTpt(clin)")
+		assert.Contains(t, s, "stage clin: "+clin)
+		assert.Regexp(t, `stage clin: 2 steps, loss [0-9.]+ → [0-9.]+, validation perplexity [0-9.]+; model in `, s)
+		assert.Regexp(t, `perplexity on .*eval.txt: [0-9.]+ before, [0-9.]+ after`, s)
+		assert.FileExists(t, filepath.Join(out, "final", "model.safetensors"))
+		assert.FileExists(t, filepath.Join(out, "final", "vocab.txt"))
+	})
+
+	t.Run("all runs clin then bio", func(t *testing.T) {
+		out := filepath.Join(t.TempDir(), "all")
+		var stdout, stderr bytes.Buffer
+		err := run(append(tinyFlags(model, out), "-variant", "all", "-corpus-clin", clin, "-corpus-bio", bio), &stdout, &stderr)
+		require.NoError(t, err, stderr.String())
+		s := stdout.String()
+		assert.Contains(t, s, "BioBERTpt(all)")
+		ci, bi := strings.Index(s, "stage clin: 2 steps"), strings.Index(s, "stage bio: 2 steps")
+		require.GreaterOrEqual(t, ci, 0, s)
+		assert.Greater(t, bi, ci, s)
+		assert.FileExists(t, filepath.Join(out, "clin", "final", "model.safetensors"))
+		assert.FileExists(t, filepath.Join(out, "final", "model.safetensors"))
+	})
+}
+
+func TestRunErrors(t *testing.T) {
+	clin, bio, _ := tinyCorpora(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no out", []string{"-corpus-clin", clin}, "-out is required"},
+		{"variant", []string{"-out", "x", "-variant", "med", "-corpus-clin", clin}, `-variant "med"`},
+		{"custom is not a paper variant", []string{"-out", "x", "-variant", "custom", "-corpus-clin", clin}, `-variant "custom"`},
+		{"clin without files", []string{"-out", "x", "-variant", "clin"}, "no files for stage clin"},
+		{"all without bio", []string{"-out", "x", "-variant", "all", "-corpus-clin", clin}, "no files for stage bio"},
+		{"bio flag on clin", []string{"-out", "x", "-variant", "clin", "-corpus-clin", clin, "-corpus-bio", bio}, "has no bio stage"},
+		{"lr", []string{"-out", "x", "-corpus-clin", clin, "-lr", "0"}, "LR"},
+		{"format", []string{"-out", "x", "-corpus-clin", clin, "-format", "xml"}, "-format"},
+		{"unnamed corpus", []string{"-out", "x", "-corpus", clin}, "name every path"},
+		{"config without vocab", []string{"-out", "x", "-corpus-clin", clin, "-config", "c.json"}, "Config and Vocab"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(tc.args, &stdout, &stderr)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, errUsage)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"-h"}, &stdout, &stderr)
+	assert.ErrorIs(t, err, flag.ErrHelp)
+	for _, want := range []string{"-variant", "-corpus-clin", "-corpus-bio", `(default "bert-base-multilingual-cased")`, "(default 5)", "(default 4)", "(default 2e-05)", "(default 512)", "(default 0.15)"} {
+		assert.Contains(t, stderr.String(), want)
+	}
+}
