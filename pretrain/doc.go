@@ -6,8 +6,9 @@
 // masking, on clinical notes (clin), on SciELO and PubMed (bio), or on
 // both in turn (all). See Variants and DefaultOptions.
 //
-// This file set is the data half and imports no torch; the trainer builds
-// on it. The pipeline mirrors HF transformers' examples/pytorch/language-modeling/run_mlm.py:
+// The data pipeline (corpus, cache, blocks, masking, batching) imports no
+// torch; the trainer (Train, Perplexity, checkpoints) builds on it with
+// package bert. The pipeline mirrors HF transformers' examples/pytorch/language-modeling/run_mlm.py:
 //
 //	ExpandPaths → ReadCorpus (lines or paragraphs, gzip, optional sentence splitting)
 //	  → BuildCache (encode once, in parallel, to a memory-mapped uint32 file keyed by CacheKey)
@@ -45,4 +46,17 @@
 // document offsets as uint64. It is written to a temporary file, fsynced
 // and renamed, and reused whenever CacheKey is unchanged; a corrupt file is
 // reported as ErrCorruptCache and rebuilt by BuildCache.
+//
+// Training. Train runs the variant's stages (all = clin, then bio starting
+// from clin's final model): masked batches → MLM loss over the masked
+// positions only (divided by the accumulation group size) → backward →
+// gradient clipping (1.0) → AdamW (weight decay 0.01, none on biases and
+// LayerNorm weights) with a linear schedule (warmup, then decay to 0).
+// Checkpoints (model, optimizer, step, data Position) are written atomically
+// every SaveSteps, at each epoch end and on cancellation; Resume continues
+// from the newest checkpoint that validates, falling back to the previous
+// good one. Dropout is reproducible on resume because torch is reseeded from
+// (Seed, step, micro-batch) before each micro-batch (see RNGRule). The final
+// model is OutDir/final, an HF model directory. Perplexity masks each block
+// with its own seed, so it does not depend on the batch size.
 package pretrain
