@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log"
+
+	"github.com/biobertpt-go/biobertpt/internal/bench"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
+)
+
+func init() {
+	register(command{name: "bench", summary: "time the training step (hf_bench.py's JSON line: ms/step, tokens/s, peak memory)", run: runBench})
+}
+
+const benchUsage = `-task ner|mlm -batch N -seq L -dtype fp32|tf32|bf16 -steps S -warmup W [-device cpu|cuda|cuda:N] [-config mbert|small|tiny|PATH/config.json] [-attn auto|sdpa|manual] [-json] [-soak N]
+
+Builds a fresh model of the config (mbert: vocab 119,547, hidden 768, 12
+layers, dropout 0.1, as ../shared/bench/hf_bench.py), one random batch with
+hf_bench.py's recipe, and times W warmup then S timed training steps
+(forward + loss + backward + clip 1.0 + AdamW + zero grad). Prints one JSON
+line with hf_bench.py's fields; without -json also a one-line summary on
+stderr. -soak N runs N more steps and reports tensors and resident memory
+before and after them (a leak check).`
+
+func runBench(e *env, args []string) error {
+	d := bench.DefaultOptions()
+	fs := newFlags(e, "bench", benchUsage)
+	task := fs.String("task", d.Task, "ner or mlm")
+	batch := fs.Int("batch", d.Batch, "batch size")
+	seq := fs.Int("seq", d.Seq, "sequence length")
+	dtype := fs.String("dtype", d.DType, "fp32, tf32 (CUDA shim builds) or bf16 (not implemented)")
+	steps := fs.Int("steps", d.Steps, "timed steps")
+	warmup := fs.Int("warmup", d.Warmup, "untimed warmup steps")
+	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
+	config := fs.String("config", "mbert", "mbert, small, tiny or a config.json path")
+	attn := fs.String("attn", d.Attention, "attention kernel: auto, sdpa or manual")
+	dropout := fs.Float64("dropout", d.Dropout, "hidden and attention dropout")
+	seed := fs.Int64("seed", d.Seed, "libtorch and batch seed")
+	soak := fs.Int("soak", 0, "extra steps for the leak check (0 = off)")
+	jsonOnly := fs.Bool("json", false, "print only the JSON line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q; usage: bench %s", fs.Args(), benchUsage)
+	}
+	cfg, name, err := bench.ResolveConfig(*config)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	o := d
+	o.Task, o.Batch, o.Seq, o.DType, o.Steps, o.Warmup = *task, *batch, *seq, *dtype, *steps, *warmup
+	o.Config, o.ConfigName, o.Attention, o.Dropout, o.Seed, o.Soak = cfg, name, *attn, *dropout, *seed, *soak
+	if err := o.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	if o.Device, err = torchutil.ParseDevice(*device); err != nil {
+		return usagef("%v", err)
+	}
+
+	// gotch's Must* functions report a libtorch failure inside the forward
+	// pass through log.Fatal: make an out-of-memory end with the hint.
+	prevOut, prevFlags := log.Writer(), log.Flags()
+	log.SetOutput(bench.OOMHintWriter(e.stderr, "biobertpt bench"))
+	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
+
+	res, err := bench.Run(o)
+	if err != nil {
+		if errors.Is(err, bench.ErrUsage) {
+			return usagef("%v", err)
+		}
+		return err
+	}
+	line, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	if _, err := fmt.Fprintf(e.stdout, "%s\n", line); err != nil {
+		return err
+	}
+	if !*jsonOnly {
+		mem := "n/a"
+		if res.PeakMemGiB != nil {
+			mem = fmt.Sprintf("%.3f GiB (%s)", *res.PeakMemGiB, res.PeakMemKind)
+		}
+		fmt.Fprintf(e.stderr, "bench: %s %d×%d %s on %s: %.3f ms/step, %.1f tokens/s, peak memory %s\n",
+			res.Task, res.Batch, res.Seq, res.DType, res.Device, res.MsPerStep, res.TokensPerS, mem)
+		if s := res.Soak; s != nil {
+			fmt.Fprintf(e.stderr, "bench: soak %d steps: tensors %d → %d, RSS %.1f → %.1f MiB (max %.1f)\n",
+				s.Steps, s.TensorsStart, s.TensorsEnd, s.RSSStartMiB, s.RSSEndMiB, s.RSSMaxMiB)
+		}
+	}
+	return nil
+}

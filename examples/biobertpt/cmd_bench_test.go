@@ -1,0 +1,86 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBenchTinyCPU(t *testing.T) {
+	for _, task := range []string{"ner", "mlm"} {
+		t.Run(task, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(&env{stdout: &out, stderr: &errb}, []string{"bench", "-task", task, "-config", "tiny",
+				"-batch", "2", "-seq", "16", "-steps", "3", "-warmup", "1", "-device", "cpu", "-json"})
+			require.Equal(t, 0, code, errb.String())
+			lines := bytes.Split(bytes.TrimSpace(out.Bytes()), []byte("\n"))
+			require.Len(t, lines, 1, "one JSON line")
+			var got map[string]any
+			require.NoError(t, json.Unmarshal(lines[0], &got))
+			for _, k := range []string{"task", "batch", "seq", "dtype", "ms_per_step", "tokens_per_s", "peak_mem_gib", "device", "peak_mem_kind"} {
+				assert.Contains(t, got, k)
+			}
+			assert.Equal(t, task, got["task"])
+			assert.Equal(t, 2.0, got["batch"])
+			assert.Equal(t, 16.0, got["seq"])
+			assert.Equal(t, "fp32", got["dtype"])
+			assert.Greater(t, got["ms_per_step"], 0.0)
+			assert.Greater(t, got["tokens_per_s"], 0.0)
+			assert.Greater(t, got["peak_mem_gib"], 0.0)
+			assert.Contains(t, got["device"], "cpu")
+			assert.Empty(t, errb.String(), "-json prints nothing else")
+		})
+	}
+}
+
+func TestBenchSummaryAndSoak(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run(&env{stdout: &out, stderr: &errb}, []string{"bench", "-config", "tiny", "-batch", "1", "-seq", "8",
+		"-steps", "2", "-warmup", "0", "-soak", "20"})
+	require.Equal(t, 0, code, errb.String())
+	var got struct {
+		Soak struct {
+			Steps        int `json:"steps"`
+			TensorsStart int `json:"tensors_start"`
+			TensorsEnd   int `json:"tensors_end"`
+		} `json:"soak"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &got))
+	assert.Equal(t, 20, got.Soak.Steps)
+	assert.Equal(t, got.Soak.TensorsStart, got.Soak.TensorsEnd)
+	assert.Contains(t, errb.String(), "ms/step")
+	assert.Contains(t, errb.String(), "soak 20 steps")
+}
+
+func TestBenchErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown dtype", []string{"-dtype", "fp16"}, 2, `DType "fp16"`},
+		{"unknown task", []string{"-task", "pos"}, 2, `Task "pos"`},
+		{"seq too long", []string{"-seq", "65"}, 2, "max_position_embeddings 64"},
+		{"zero steps", []string{"-steps", "0"}, 2, "Steps 0"},
+		{"bad device", []string{"-device", "tpu"}, 2, "want cpu, cuda or cuda:N"},
+		{"extra argument", []string{"x"}, 2, "unexpected arguments"},
+		{"bf16", []string{"-dtype", "bf16"}, 1, "bf16 is not implemented"},
+		{"tf32 on cpu", []string{"-dtype", "tf32"}, 1, "tf32"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			args := append([]string{"bench", "-config", "tiny", "-batch", "1", "-seq", "8", "-steps", "1", "-warmup", "0"}, tc.args...)
+			code := run(&env{stdout: &out, stderr: &errb}, args)
+			assert.Equal(t, tc.code, code)
+			assert.Contains(t, errb.String(), tc.want)
+			assert.Empty(t, out.String())
+		})
+	}
+	var out, errb bytes.Buffer
+	assert.Equal(t, 2, run(&env{stdout: &out, stderr: &errb}, []string{"bench", "-config", "no/such/config.json"}))
+	assert.Contains(t, errb.String(), "want mbert, small, tiny or a config.json")
+}

@@ -1,0 +1,342 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/biobertpt-go/biobertpt/bert"
+)
+
+// tinyOptions is a CPU run of a few milliseconds a step.
+func tinyOptions(task string) Options {
+	o := DefaultOptions()
+	o.Task, o.Config, o.ConfigName = task, bert.TinyConfig(), "tiny"
+	o.Batch, o.Seq, o.Steps, o.Warmup = 2, 16, 3, 1
+	return o
+}
+
+func TestValidate(t *testing.T) {
+	long := tinyOptions(TaskNER)
+	long.Seq = 65
+	tooSmall := tinyOptions(TaskNER)
+	tooSmall.Config = bert.TinyConfig()
+	tooSmall.Config.VocabSize = 4
+	for _, tc := range []struct {
+		name string
+		mod  func(o *Options)
+		want string // "" = valid
+	}{
+		{"defaults", func(*Options) {}, ""},
+		{"mlm bf16 valid here, refused by Run", func(o *Options) { o.Task, o.DType = TaskMLM, DTypeBF16 }, ""},
+		{"unknown task", func(o *Options) { o.Task = "pos" }, `Task "pos"`},
+		{"unknown dtype", func(o *Options) { o.DType = "fp16" }, `DType "fp16"`},
+		{"batch 0", func(o *Options) { o.Batch = 0 }, "Batch 0"},
+		{"seq 1", func(o *Options) { o.Seq = 1 }, "Seq 1"},
+		{"steps 0", func(o *Options) { o.Steps = 0 }, "Steps 0"},
+		{"negative warmup", func(o *Options) { o.Warmup = -1 }, "Warmup -1"},
+		{"negative soak", func(o *Options) { o.Soak = -1 }, "Soak -1"},
+		{"dropout 1", func(o *Options) { o.Dropout = 1 }, "Dropout 1"},
+		{"attention", func(o *Options) { o.Attention = "flash" }, `Attention "flash"`},
+		{"seq over max positions", func(o *Options) { *o = long }, "exceeds max_position_embeddings 64"},
+		{"vocab too small", func(o *Options) { *o = tooSmall }, "vocab_size 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tinyOptions(TaskNER)
+			tc.mod(&o)
+			err := o.Validate()
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrUsage)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestMakeBatchRecipe(t *testing.T) {
+	const batch, seq, vocab = 64, 128, 119547
+	ner, err := MakeBatch(TaskNER, batch, seq, vocab, 7)
+	require.NoError(t, err)
+	mlm, err := MakeBatch(TaskMLM, batch, seq, vocab, 7)
+	require.NoError(t, err)
+	for _, b := range []*Batch{ner, mlm} {
+		require.Len(t, b.InputIDs, batch*seq)
+		for row := 0; row < batch; row++ {
+			first, last := row*seq, row*seq+seq-1
+			if b.Labels[first] == CLS { // MLM may mask [CLS] too, as hf_bench.py
+				first = -1
+			}
+			if b.Labels[last] == SEP {
+				last = -1
+			}
+			if first >= 0 {
+				assert.EqualValues(t, CLS, b.InputIDs[first])
+			}
+			if last >= 0 {
+				assert.EqualValues(t, SEP, b.InputIDs[last])
+			}
+		}
+		for i := range b.InputIDs {
+			assert.EqualValues(t, 1, b.AttentionMask[i])
+			assert.EqualValues(t, 0, b.TokenTypeIDs[i])
+			id := b.InputIDs[i]
+			require.True(t, id == CLS || id == SEP || id == MASK || (id >= FirstWord && id < vocab), "id %d", id)
+		}
+	}
+	for _, l := range ner.Labels {
+		require.True(t, l >= 0 && l < NumLabels, "label %d", l)
+	}
+	assert.Equal(t, batch*seq, ner.Labelled())
+	for i, l := range mlm.Labels {
+		if l == -100 {
+			assert.NotEqualValues(t, MASK, mlm.InputIDs[i])
+			continue
+		}
+		assert.EqualValues(t, MASK, mlm.InputIDs[i]) // the label is the replaced id
+		require.True(t, l == CLS || l == SEP || (l >= FirstWord && l < vocab), "label %d", l)
+	}
+	frac := float64(mlm.Labelled()) / float64(batch*seq)
+	assert.InDelta(t, MaskProb, frac, 0.01) // 8192 draws: σ ≈ 0.004
+
+	again, err := MakeBatch(TaskMLM, batch, seq, vocab, 7)
+	require.NoError(t, err)
+	assert.Equal(t, mlm, again, "same seed, same batch")
+	other, err := MakeBatch(TaskMLM, batch, seq, vocab, 8)
+	require.NoError(t, err)
+	assert.NotEqual(t, mlm.InputIDs, other.InputIDs)
+}
+
+func TestMakeBatchSmallVocab(t *testing.T) {
+	b, err := MakeBatch(TaskMLM, 1, 2, 100, 3)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, b.Labelled(), 1, "never a batch without a masked position")
+	n, err := MakeBatch(TaskNER, 3, 10, 100, 3)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, n.InputIDs[0])
+	assert.EqualValues(t, 2, n.InputIDs[9])
+	for _, id := range n.InputIDs {
+		assert.True(t, id >= 1 && id < 100)
+	}
+	_, err = MakeBatch("pos", 1, 2, 100, 0)
+	assert.ErrorIs(t, err, ErrUsage)
+	_, err = MakeBatch(TaskNER, 1, 1, 100, 0)
+	assert.ErrorIs(t, err, ErrUsage)
+}
+
+func TestResolveConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		vocab, hidden  int
+		layers, labelN string
+	}{
+		{"mbert", 119547, 768, "12", "mbert"},
+		{"MBERT", 119547, 768, "12", "mbert"},
+		{"small", 119547, 512, "4", "small"},
+		{"tiny", 100, 32, "2", "tiny"},
+	} {
+		c, label, err := ResolveConfig(tc.name)
+		require.NoError(t, err, tc.name)
+		assert.Equal(t, tc.vocab, c.VocabSize, tc.name)
+		assert.Equal(t, tc.hidden, c.HiddenSize, tc.name)
+		assert.Equal(t, tc.layers, fmt.Sprint(c.NumHiddenLayers), tc.name)
+		assert.Equal(t, tc.labelN, label, tc.name)
+	}
+	m := MBERTConfig()
+	assert.Equal(t, []any{12, 3072, 512, 2, "gelu", 1e-12, 0, 0.1, 0.1},
+		[]any{m.NumAttentionHeads, m.IntermediateSize, m.MaxPositionEmbeddings, m.TypeVocabSize, m.HiddenAct, m.LayerNormEps, m.PadTokenID, m.HiddenDropoutProb, m.AttentionProbsDropoutProb})
+
+	dir := t.TempDir()
+	c := bert.TinyConfig()
+	c.NumHiddenLayers = 1
+	require.NoError(t, c.Save(filepath.Join(dir, "config.json")))
+	for _, p := range []string{dir, filepath.Join(dir, "config.json")} {
+		got, label, err := ResolveConfig(p)
+		require.NoError(t, err)
+		assert.Equal(t, 1, got.NumHiddenLayers)
+		assert.Equal(t, filepath.Join(dir, "config.json"), label)
+	}
+	_, _, err := ResolveConfig(filepath.Join(dir, "missing.json"))
+	assert.ErrorContains(t, err, "want mbert, small, tiny or a config.json")
+}
+
+func TestRunTinyCPU(t *testing.T) {
+	for _, task := range []string{TaskNER, TaskMLM} {
+		t.Run(task, func(t *testing.T) {
+			before := len(ts.ExistingTensors)
+			res, err := Run(tinyOptions(task))
+			require.NoError(t, err)
+			assert.Equal(t, before, len(ts.ExistingTensors), "Run drops every tensor it creates")
+
+			assert.Equal(t, task, res.Task)
+			assert.Equal(t, []int{2, 16, 3, 1}, []int{res.Batch, res.Seq, res.Steps, res.Warmup})
+			assert.Equal(t, "fp32", res.DType)
+			assert.Equal(t, "highest", res.MatmulPrecision)
+			assert.Greater(t, res.MsPerStep, 0.0)
+			assert.InEpsilon(t, 2*16/(res.MsPerStep/1000), res.TokensPerS, 1e-3)
+			require.NotNil(t, res.PeakMemGiB)
+			assert.Greater(t, *res.PeakMemGiB, 0.0)
+			assert.Contains(t, []string{PeakHostRSS, PeakHostRSSTotal}, res.PeakMemKind)
+			assert.Nil(t, res.PeakReservedGiB)
+			assert.Nil(t, res.GPUProcessMemGiB)
+			assert.Contains(t, res.Device, "cpu")
+			assert.Equal(t, "tiny", res.Config)
+			assert.Equal(t, 0.1, res.Dropout)
+			assert.Contains(t, []string{"sdpa", "manual"}, res.AttnUsed)
+			require.NotNil(t, res.LastLoss)
+			assert.Greater(t, *res.LastLoss, 0.0)
+			assert.Nil(t, res.Soak)
+			want := map[string]int64{TaskNER: 19845, TaskMLM: 20174}[task] // tiny: embeddings, 2 layers, head
+			assert.Equal(t, want, res.NParams)
+		})
+	}
+}
+
+// TestRunJSONFields checks that a Result carries every field of
+// hf_bench.py's JSON line, in its order.
+func TestRunJSONFields(t *testing.T) {
+	res, err := Run(tinyOptions(TaskNER))
+	require.NoError(t, err)
+	b, err := json.Marshal(res)
+	require.NoError(t, err)
+	hf := []string{"task", "batch", "seq", "dtype", "attn", "ms_per_step", "tokens_per_s", "peak_mem_gib", "device",
+		"peak_reserved_gib", "steps", "warmup", "dropout", "optim", "matmul_precision", "attn_used", "n_params", "last_loss"}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	_, err = dec.Token() // {
+	require.NoError(t, err)
+	var keys []string
+	for dec.More() {
+		k, err := dec.Token()
+		require.NoError(t, err)
+		keys = append(keys, k.(string))
+		var v json.RawMessage
+		require.NoError(t, dec.Decode(&v))
+	}
+	require.GreaterOrEqual(t, len(keys), len(hf))
+	assert.Equal(t, hf, keys[:len(hf)])
+}
+
+func TestRunDTypes(t *testing.T) {
+	o := tinyOptions(TaskNER)
+	o.DType = DTypeBF16
+	_, err := Run(o)
+	assert.ErrorIs(t, err, ErrNoBF16)
+
+	o.DType = DTypeTF32
+	_, err = Run(o)
+	require.Error(t, err)
+	if shimAvailable {
+		assert.ErrorContains(t, err, "TF32 applies to CUDA matmuls only")
+	} else {
+		assert.ErrorIs(t, err, ErrNoTF32)
+		assert.ErrorContains(t, err, "tf32 needs the CUDA shim (not available in this build)")
+	}
+
+	o.DType = "fp16"
+	_, err = Run(o)
+	assert.ErrorIs(t, err, ErrUsage)
+}
+
+// TestSoakNoLeak is issue 7's soak in small: 200 steps of the tiny model
+// with finalizers off must leave the tensor count unchanged and the
+// resident set within 64 MiB of where it started.
+func TestSoakNoLeak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	for _, task := range []string{TaskNER, TaskMLM} {
+		t.Run(task, func(t *testing.T) {
+			o := tinyOptions(task)
+			o.Soak = 200
+			res, err := Run(o)
+			require.NoError(t, err)
+			s := res.Soak
+			require.NotNil(t, s)
+			assert.Equal(t, 200, s.Steps)
+			assert.Equal(t, s.TensorsStart, s.TensorsEnd, "tensors leaked per step")
+			assert.Greater(t, s.TensorsStart, 0)
+			assert.Less(t, s.RSSEndMiB-s.RSSStartMiB, 64.0, "resident set grew: %v", s.RSSSamples)
+			assert.GreaterOrEqual(t, len(s.RSSSamples), 20)
+			require.NotNil(t, s.LastLoss)
+		})
+	}
+}
+
+func TestRSS(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	r, err := RSS()
+	require.NoError(t, err)
+	p, err := PeakRSS()
+	require.NoError(t, err)
+	assert.Greater(t, r, int64(1<<20))
+	// VmHWM is only refreshed on some kernel paths (munmap, exit, reads), so
+	// it may trail a later VmRSS reading by a few pages.
+	assert.Greater(t, float64(p), 0.9*float64(r))
+	if ResetPeakRSS() == nil {
+		p2, err := PeakRSS()
+		require.NoError(t, err)
+		assert.Less(t, float64(p2), 1.1*float64(p))
+	}
+}
+
+func TestOOM(t *testing.T) {
+	cuda := errors.New("Libtorch API Error: CUDA out of memory. Tried to allocate 1.46 GiB (GPU 0; 11.76 GiB total capacity)")
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{cuda, true},
+		{errors.New("[enforce fail at alloc_cpu.cpp:75] . DefaultCPUAllocator: can't allocate memory: you tried to allocate 1099511627776 bytes"), true},
+		{errors.New("CUBLAS_STATUS_ALLOC_FAILED when calling cublasCreate(handle)"), true},
+		{fmt.Errorf("x: %w", ErrOutOfMemory), true},
+		{errors.New("shape mismatch"), false},
+		{nil, false},
+	} {
+		assert.Equal(t, tc.want, IsOOM(tc.err), "%v", tc.err)
+	}
+	o := DefaultOptions()
+	err := oomError(o, cuda)
+	assert.ErrorIs(t, err, ErrOutOfMemory)
+	assert.ErrorContains(t, err, "ner batch 4 × 256 on cpu")
+	assert.ErrorContains(t, err, OOMHint)
+
+	var buf bytes.Buffer
+	w := OOMHintWriter(&buf, "biobertpt bench")
+	_, err = w.Write([]byte("2026/01/01 Linear() failed: shape mismatch\n"))
+	require.NoError(t, err)
+	assert.NotContains(t, buf.String(), OOMHint)
+	_, err = w.Write([]byte(cuda.Error() + "\n"))
+	require.NoError(t, err)
+	assert.Contains(t, buf.String(), "biobertpt bench: out of memory: reduce -batch and use gradient accumulation\n")
+}
+
+// TestRunCPUAllocatorOOM builds a model whose word embeddings need 1 TiB:
+// libtorch's CPU allocator refuses it through an error-returning call, and
+// Run must return ErrOutOfMemory with the hint instead of ending the
+// process. It runs only where the kernel refuses such an allocation
+// (vm.overcommit_memory 0 or 2).
+func TestRunCPUAllocatorOOM(t *testing.T) {
+	mode, err := os.ReadFile("/proc/sys/vm/overcommit_memory")
+	if err != nil || (string(bytes.TrimSpace(mode)) != "0" && string(bytes.TrimSpace(mode)) != "2") {
+		t.Skip("the kernel may overcommit a 1 TiB allocation here")
+	}
+	o := tinyOptions(TaskNER)
+	o.Config = bert.TinyConfig()
+	o.Config.VocabSize = 1 << 33 // × hidden 32 × 4 bytes = 1 TiB
+	_, err = Run(o)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrOutOfMemory)
+	assert.ErrorContains(t, err, OOMHint)
+}

@@ -1,0 +1,78 @@
+// Package bench measures the training throughput and peak memory of this
+// library's BERT exactly as the HuggingFace reference script does
+// (../shared/bench/hf_bench.py, issue 7), so that the two can be run side
+// by side and their JSON lines compared field by field.
+//
+// # The step
+//
+// One training step is, as in hf_bench.py:
+//
+//	loss = model.Loss(batch)            forward + mean cross-entropy over labels ≠ -100
+//	loss.backward()
+//	clip_grad_norm_(params, 1.0)
+//	AdamW(lr 5e-5, β 0.9/0.999, ε 1e-8, weight decay 0.01 except biases and LayerNorm weights).step()
+//	zero_grad()
+//
+// The batch is built once and reused every step. Timing: Warmup untimed
+// steps, a device synchronize (CUDA), Steps timed steps, a synchronize, then
+//
+//	ms_per_step  = elapsed / Steps · 1000            (rounded to 3 decimals)
+//	tokens_per_s = Batch · Seq / (ms_per_step / 1000) (rounded to 1 decimal)
+//
+// Differences from the HF step, all reported in the JSON: the optimizer is
+// internal/optim's single-tensor AdamW ("optim"), not torch's fused one;
+// zero_grad zeroes gradients in place instead of setting them to None; the
+// MLM loss projects only the labelled positions onto the vocabulary (the
+// loss value is the same); the per-step loss is not read (as in HF) but
+// bert's label check and the clipping coefficient each read a scalar back
+// to the host.
+//
+// # The batch
+//
+// MakeBatch follows hf_bench.py's make_batch: input ids uniform in
+// [1000, V) with [CLS] = 101 first and [SEP] = 102 last, attention mask all
+// ones, token types all zeros. NER labels are uniform over NumLabels = 27
+// classes (13 entity types in IOB2 plus O) at every position. MLM selects
+// each position with probability 0.15 (after [CLS]/[SEP] are placed, so they
+// may be selected), labels it with its id, and replaces the id by
+// [MASK] = 103; other labels are -100. Vocabularies of at most 2000 ids (the
+// tiny test config) use [4, V) and 1, 2, 3 instead.
+//
+// # Memory
+//
+// On CUDA, peak_mem_gib would be torch.cuda.max_memory_allocated(); gotch
+// v0.9.1 exposes no caching-allocator statistics, so it is null and
+// peak_mem_kind says why. gpu_process_mem_gib is the process's GPU memory
+// as nvidia-smi reports it after the timed steps (the caching allocator
+// keeps its peak reservation, so this is about peak reserved plus the CUDA
+// context), null when nvidia-smi cannot see the process. On CPU,
+// peak_mem_gib is the process's peak resident set (VmHWM in
+// /proc/self/status), reset before the model is built by writing 5 to
+// /proc/self/clear_refs, as HF resets the CUDA peak before building.
+//
+// Out of memory: an error-returning call that fails with an allocator
+// out-of-memory message is returned as an error that wraps ErrOutOfMemory
+// and carries OOMHint. gotch's Must* functions (used inside the model's
+// forward pass) end the process through log.Fatal instead; OOMHintWriter
+// appends the hint to that last log line.
+//
+// # Precision
+//
+// fp32 runs with libtorch's default matmul precision ("highest"). tf32
+// needs at::globalContext().setAllowTF32CuBLAS, which gotch does not wrap:
+// it is available only in builds with the biobertpt_cudashim tag (a C++ shim
+// in this package, see cudashim.cpp and BENCHMARKS.md) and only on CUDA.
+// bf16 (autocast, or a bf16 model copy with fp32 master weights) is not
+// implemented and is reported as an error; no number is ever made up.
+//
+// # Leaks
+//
+// Run sets gotch's ts.UseFinalizer to Options.Finalizers (default false)
+// while it runs, so every tensor must be dropped explicitly; with Soak > 0
+// it reports len(ts.ExistingTensors) and the resident set before and after
+// the soak steps. A flat tensor count proves that each step frees all of its
+// temporaries deterministically.
+//
+// Run is not safe for concurrent use: libtorch's grad mode is per OS
+// thread, and ts.UseFinalizer and the matmul precision are process-wide.
+package bench

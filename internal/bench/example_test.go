@@ -1,0 +1,26 @@
+package bench_test
+
+import (
+	"fmt"
+
+	"github.com/biobertpt-go/biobertpt/internal/bench"
+)
+
+// MakeBatch builds hf_bench.py's random batch on the host.
+func ExampleMakeBatch() {
+	b, err := bench.MakeBatch(bench.TaskMLM, 4, 512, 119547, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(len(b.InputIDs), b.InputIDs[0] == bench.CLS || b.InputIDs[0] == bench.MASK)
+	// Output: 2048 true
+}
+
+// Options are validated before anything touches libtorch.
+func ExampleOptions_Validate() {
+	o := bench.DefaultOptions()
+	o.DType = "fp16"
+	fmt.Println(o.Validate())
+	// Output: bench: invalid option: DType "fp16": want fp32, tf32 or bf16
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs issue 7's grid with `biobertpt bench` and, in the same call, the HF
+# reference (hf_bench.py --all), on the GPU machine. JSON lines go to
+# ${OUT:-.}/ours.jsonl and ${OUT:-.}/hf.jsonl; a failed configuration is
+# recorded as {"task",...,"error"} as hf_bench.py does.
+#
+#   ../shared/device/pack.sh && cp ../shared/bench/hf_bench.py .device/
+#   device run (carry .device):  bash internal/bench/gpu_grid.sh
+set -uo pipefail
+out=${OUT:-.}
+source .device/env.sh
+go run ./internal/setup >&2 || exit 1
+# The tf32 rows need the C++ shim (cudashim.cpp), built against the
+# machine's torch headers.
+export CGO_CXXFLAGS="-I$LIBTORCH/include ${CGO_CXXFLAGS:-}"
+go build -tags biobertpt_cudashim -o /tmp/biobertpt ./examples/biobertpt || exit 1
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2
+
+grid=("ner 4 256 fp32" "ner 4 256 tf32" "ner 4 256 bf16" "mlm 4 512 fp32" "mlm 4 512 tf32" "mlm 4 512 bf16"
+      "ner 32 256 bf16" "mlm 32 512 bf16" "ner 32 256 tf32" "mlm 32 512 tf32")
+for row in "${grid[@]}"; do
+  read -r task batch seq dtype <<<"$row"
+  if ! /tmp/biobertpt bench -device cuda -config mbert -task "$task" -batch "$batch" -seq "$seq" -dtype "$dtype" \
+       -steps 30 -warmup 5 -json >>"$out/ours.jsonl" 2>/tmp/bench.err; then
+    python3 -c 'import json,sys; t,b,s,d=sys.argv[1:5]; print(json.dumps({"task":t,"batch":int(b),"seq":int(s),"dtype":d,"error":open("/tmp/bench.err").read()[-300:]}))' \
+      "$task" "$batch" "$seq" "$dtype" >>"$out/ours.jsonl"
+  fi
+  tail -n1 "$out/ours.jsonl"
+done
+python3 .device/hf_bench.py --all --out "$out/hf.jsonl" >/dev/null
+cat "$out/hf.jsonl"
