@@ -55,4 +55,18 @@
 // test parts (60/20/20 in the paper), KFold into k folds; WriteFileLists
 // and ReadFileLists save and restore a split as lists of document IDs.
 // ComputeStats counts documents, sentences, words and entities per type.
+//
+// Training and tagging. Train fine-tunes BERT + a token-classification head
+// with the paper's settings (DefaultTrainOptions: max length 256, batch 4,
+// AdamW lr 3e-5 with weight decay 0.01 except biases and LayerNorm weights,
+// 10 epochs, linear schedule with 10% warmup, clipping 1.0, IOB2): the label
+// set comes from the training split and is saved as id2label; sentences
+// longer than MaxLen are split into overlapping windows (nothing is
+// truncated, at training or evaluation); dev entity F1 (conlleval rules,
+// package metrics) is computed every epoch and the best model is kept in
+// OutDir/best, an HF model directory with the tokenizer files; the test
+// report, conlleval-format predictions and metrics.jsonl are written to
+// OutDir. Load returns a Tagger whose Predict splits raw text into
+// sentences and words and returns entities with character offsets (Unicode
+// code points, End exclusive); it is safe for concurrent use.
 package ner

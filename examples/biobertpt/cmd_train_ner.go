@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/biobertpt-go/biobertpt/internal/hub"
+	"github.com/biobertpt-go/biobertpt/ner"
+	"github.com/biobertpt-go/biobertpt/tokenize"
+)
+
+func init() {
+	register(command{name: "train-ner", summary: "fine-tune a BERT model for NER (BioBERTpt's recipe: AdamW 3e-5, batch 4, 10 epochs)", run: runTrainNER})
+}
+
+const trainNERUsage = `-corpus clinpt|semclinbr|conll|brat -data PATH -model DIR|NAME -out DIR [flags]
+
+Reads the corpus, splits its documents 60/20/20 (seeded, by document group),
+fine-tunes the model with a fresh token-classification head, keeps the best
+model by dev F1 in OUT/best and writes the test report to OUT. Ctrl-C saves
+a resumable checkpoint (continue with -resume). With -corpus semclinbr,
+-group G trains a binary model for one UMLS group and -group all one model
+per group, each in OUT/<group>.`
+
+func runTrainNER(e *env, args []string) error {
+	d := ner.DefaultTrainOptions()
+	fs := newFlags(e, "train-ner", trainNERUsage)
+	kind := fs.String("corpus", "", "corpus format: clinpt, semclinbr, conll or brat")
+	data := fs.String("data", "", "corpus file or directory")
+	model := fs.String("model", "", "pretrained model directory or name")
+	vocab := fs.String("tokenizer", "", "tokenizer directory or vocab.txt (default: the model directory)")
+	out := fs.String("out", "", "output directory")
+	epochs := fs.Int("epochs", d.Epochs, "training epochs")
+	batch := fs.Int("batch", d.BatchSize, "batch size (windows)")
+	lr := fs.Float64("lr", d.LR, "peak learning rate (AdamW)")
+	maxLen := fs.Int("max-len", d.MaxLen, "maximum sub-tokens per window, [CLS]/[SEP] included")
+	stride := fs.Int("stride", d.Stride, "sub-tokens shared by consecutive windows of a long sentence")
+	warmup := fs.Float64("warmup-ratio", d.WarmupRatio, "fraction of steps with linear warmup")
+	wd := fs.Float64("weight-decay", d.WeightDecay, "AdamW weight decay (not on biases and LayerNorm weights)")
+	clip := fs.Float64("clip", d.ClipNorm, "gradient clipping max norm (0 = off)")
+	seed := fs.Int64("seed", d.Seed, "random seed (split, head init, shuffling, dropout)")
+	device := fs.String("device", d.Device, "cpu, cuda or cuda:N")
+	splitS := fs.String("split", "0.6,0.2", "train,dev fractions of the document groups (test is the rest)")
+	schemeS := fs.String("scheme", "iob2", "tagging scheme the model learns: iob2 or iobes (also iob1, io, ioe1, ioe2, bilou)")
+	accum := fs.Int("grad-accum", d.GradAccum, "batches per optimizer step")
+	early := fs.Int("early-stopping", 0, "stop after this many epochs without a better dev F1 (0 = off)")
+	resume := fs.Bool("resume", false, "continue from OUT/checkpoint")
+	group := fs.String("group", "", "semclinbr: train a binary model for this UMLS group, or \"all\" for one model per group")
+	labelAll := fs.Bool("label-all", false, "label every sub-token of a word (default: only the first)")
+	balance := fs.Bool("balance-classes", false, "weigh the loss by inverse label frequency")
+	lenient := fs.Bool("lenient", false, "turn corpus format errors into warnings")
+	tagCol := fs.Int("tag-col", 0, "conll: 1-based tag column (0 = last, negative counts from the end)")
+	corpusScheme := fs.String("corpus-scheme", "iob2", "conll: the scheme of the file's tags")
+	maxSteps := fs.Int("max-steps", 0, "stop after this many optimizer steps (0 = no limit)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *kind == "" || *data == "" || *model == "" || *out == "" || fs.NArg() > 0 {
+		return usagef("train-ner %s", trainNERUsage)
+	}
+	scheme, err := ner.ParseScheme(*schemeS)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	trainFrac, devFrac, err := parseFractions(*splitS)
+	if err != nil {
+		return err
+	}
+	if *group != "" && !strings.EqualFold(*kind, "semclinbr") && !strings.EqualFold(*kind, "brat") {
+		return usagef("-group needs -corpus semclinbr (or brat)")
+	}
+	o := d
+	o.Epochs, o.BatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *lr, *maxLen, *stride
+	o.WarmupRatio, o.WeightDecay, o.ClipNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
+	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume = scheme, *accum, *early, *resume
+	o.LabelAll, o.BalanceClasses, o.MaxSteps = *labelAll, *balance, *maxSteps
+	o.OutDir = *out
+	if !*quiet {
+		o.Log = e.stderr
+	}
+	if err := o.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+
+	c, err := readCorpus(*kind, *data, *lenient, *tagCol, *corpusScheme)
+	if err != nil {
+		return err
+	}
+	for _, w := range c.Warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
+	modelDir := *model
+	if st, err := os.Stat(modelDir); err != nil || !st.IsDir() {
+		if modelDir, err = hub.Resolve(*model, hub.Options{}); err != nil {
+			return err
+		}
+	}
+	tokDir := *vocab
+	if tokDir == "" {
+		tokDir = modelDir
+	}
+	var tok *tokenize.Tokenizer
+	if strings.HasSuffix(tokDir, ".txt") {
+		tok, err = tokenize.LoadVocabFile(tokDir, tokenize.DefaultOptions())
+	} else {
+		tok, err = tokenize.Load(tokDir)
+	}
+	if err != nil {
+		return err
+	}
+	split, err := ner.SplitDocuments(c, trainFrac, devFrac, *seed)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	if err := split.WriteFileLists(*out); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	groups := []string{""}
+	if strings.EqualFold(*group, "all") {
+		groups = ner.Types(c)
+	} else if *group != "" {
+		groups = []string{*group}
+	}
+	for _, g := range groups {
+		so, sp := o, split
+		if g != "" {
+			sp = ner.Split{Train: ner.GroupCorpus(split.Train, g), Dev: ner.GroupCorpus(split.Dev, g), Test: ner.GroupCorpus(split.Test, g)}
+			if len(groups) > 1 {
+				so.OutDir = filepath.Join(*out, g)
+			}
+			fmt.Fprintf(e.stderr, "group %s\n", g)
+		}
+		res, err := ner.Train(ctx, modelDir, tok, sp, so)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "best model: %s (epoch %d, dev F1 %.4f)\n", res.BestDir, res.BestEpoch, res.BestDevF1)
+		if res.Test != nil {
+			fmt.Fprintf(e.stdout, "test (%s):\n", filepath.Join(so.OutDir, ner.TestReportName))
+			if err := res.Test.Report.WriteText(e.stdout, 4); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,134 @@
+package ner
+
+import (
+	"fmt"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/tensors"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
+)
+
+// forwarder is the part of bert.ForTokenClassification prediction needs.
+type forwarder interface {
+	Forward(in bert.Inputs, train bool) (*ts.Tensor, error)
+}
+
+// batchTensors moves a batch's ids, type ids and mask to dev. The caller
+// drops the scope.
+func batchTensors(s *tensors.Scope, b batch, dev gotch.Device) (bert.Inputs, error) {
+	shape := []int64{int64(b.b), int64(b.t)}
+	ids, err := tensors.FromInt64s(b.ids, shape, dev)
+	if err != nil {
+		return bert.Inputs{}, err
+	}
+	s.Add(ids)
+	mask, err := tensors.FromInt64s(b.mask, shape, dev)
+	if err != nil {
+		return bert.Inputs{}, err
+	}
+	s.Add(mask)
+	types, err := tensors.FromInt64s(b.types, shape, dev)
+	if err != nil {
+		return bert.Inputs{}, err
+	}
+	s.Add(types)
+	return bert.Inputs{InputIDs: ids, AttentionMask: mask, TokenTypeIDs: types}, nil
+}
+
+// predictExamples runs the model without gradients over the examples in
+// the given batches and returns, per example, each token's most probable
+// class and its softmax probability. It must run on the goroutine (OS
+// thread) that owns the model.
+func predictExamples(m forwarder, exs []example, batches [][]int, pad int, dev gotch.Device) (out [][]tokenPrediction, err error) {
+	out = make([][]tokenPrediction, len(exs))
+	err = torchutil.NoGrad(func() error {
+		for _, idx := range batches {
+			if len(idx) == 0 {
+				continue
+			}
+			b := makeBatch(exs, idx, pad)
+			if err := predictBatch(m, b, exs, out, dev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ner: predict: %w", err)
+	}
+	return out, nil
+}
+
+func predictBatch(m forwarder, b batch, exs []example, out [][]tokenPrediction, dev gotch.Device) (err error) {
+	defer torchutil.Recover(&err)
+	s := tensors.NewScope()
+	defer s.Drop()
+	in, err := batchTensors(s, b, dev)
+	if err != nil {
+		return err
+	}
+	logits, err := m.Forward(in, false) // (B, T, L)
+	if err != nil {
+		return err
+	}
+	s.Add(logits)
+	probs, err := logits.Softmax(-1, gotch.Float, false) // (B, T, L)
+	if err != nil {
+		return err
+	}
+	s.Add(probs)
+	best, arg, err := probs.MaxDim(-1, false, false) // (B, T), (B, T)
+	if err != nil {
+		return err
+	}
+	s.Add(best)
+	s.Add(arg)
+	p, err := tensors.Float32s(best)
+	if err != nil {
+		return err
+	}
+	c, err := tensors.Int64s(arg)
+	if err != nil {
+		return err
+	}
+	for r, i := range b.examples {
+		n := len(exs[i].ids)
+		tp := make([]tokenPrediction, n)
+		for j := 0; j < n; j++ {
+			tp[j] = tokenPrediction{class: int(c[r*b.t+j]), prob: float64(p[r*b.t+j])}
+		}
+		out[i] = tp
+	}
+	return nil
+}
+
+// sentenceTags turns the per-example predictions back into one tag and one
+// probability per word of every sentence (see wordPredictions). Words
+// without sub-tokens are tagged "O" with probability 1.
+func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPrediction, labels []string) ([][]string, [][]float64) {
+	bySent := make([][][]tokenPrediction, len(sws))
+	for i, sw := range sws {
+		bySent[i] = make([][]tokenPrediction, len(sw.windows))
+	}
+	for i, e := range exs {
+		bySent[e.sent][e.win] = preds[i]
+	}
+	tags := make([][]string, len(sws))
+	probs := make([][]float64, len(sws))
+	for si, sw := range sws {
+		wp := wordPredictions(sw, bySent[si])
+		tags[si] = make([]string, len(wp))
+		probs[si] = make([]float64, len(wp))
+		for w, p := range wp {
+			if p.class < 0 || p.class >= len(labels) {
+				tags[si][w], probs[si][w] = "O", 1
+				continue
+			}
+			tags[si][w], probs[si][w] = labels[p.class], p.prob
+		}
+	}
+	return tags, probs
+}

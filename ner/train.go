@@ -1,0 +1,553 @@
+package ner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+
+	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/optim"
+	"github.com/biobertpt-go/biobertpt/internal/tensors"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
+	"github.com/biobertpt-go/biobertpt/tokenize"
+)
+
+// Files and directories Train writes in TrainOptions.OutDir.
+const (
+	BestDirName        = "best"                 // the best model: a HF model directory
+	CheckpointDirName  = "checkpoint"           // the resumable training state
+	MetricsFileName    = "metrics.jsonl"        // one JSON object per step and per epoch
+	TestReportName     = "test_report.txt"      // seqeval-style report of the test split
+	TestReportJSONName = "test_report.json"     // the same as JSON (metrics.Report)
+	TestConllevalName  = "test_conlleval.txt"   // conlleval.pl's report of the test split
+	TestPredName       = "test_predictions.txt" // word gold predicted, conlleval's input format
+)
+
+// EpochResult records one epoch of training.
+type EpochResult struct {
+	Epoch     int     `json:"epoch"` // 1-based
+	Step      int     `json:"step"`  // optimizer steps done at its end
+	TrainLoss float64 `json:"train_loss"`
+	// Dev scores (micro, conlleval-compatible); -1 when not evaluated.
+	DevPrecision float64 `json:"dev_precision"`
+	DevRecall    float64 `json:"dev_recall"`
+	DevF1        float64 `json:"dev_f1"`
+	Seconds      float64 `json:"seconds"`
+}
+
+// TrainResult is what Train returns.
+type TrainResult struct {
+	// BestDir is the best model's directory (OutDir/best): config.json with
+	// id2label, model.safetensors and the tokenizer files. Load it with Load.
+	BestDir string
+	// Labels are the model's labels in id order (config.json id2label).
+	Labels []string
+	// BestEpoch (1-based) and BestDevF1: the epoch whose model is in
+	// BestDir and its dev micro F1 (-1 when no dev evaluation ran; BestDir
+	// then holds the last epoch's model).
+	BestEpoch int
+	BestDevF1 float64
+	// Epochs lists every finished epoch, resumed ones included.
+	Epochs []EpochResult
+	// Steps is the number of optimizer steps done.
+	Steps int
+	// Test is the best model's evaluation on the test split (nil without one).
+	Test *Evaluation
+	// StoppedEarly is set when EarlyStopping ended training.
+	StoppedEarly bool
+}
+
+// Train fine-tunes a BERT encoder with a fresh token-classification head
+// (BioBERTpt's NER recipe, see TrainOptions) and writes to o.OutDir:
+// best/ (the model with the best dev micro F1, a HF model directory with
+// the tokenizer), checkpoint/ (the state to resume from), metrics.jsonl and,
+// when split.Test has documents, the test report (TestReportName,
+// TestReportJSONName, TestConllevalName, TestPredName).
+//
+// modelDirOrName is a model directory (config.json, model.safetensors) or a
+// name bert.FromPretrained resolves. The labels are Labels(split.Train,
+// o.Scheme); every split is read in its own scheme and converted to
+// o.Scheme. Each sentence is encoded whole, or cut into overlapping windows
+// of at most o.MaxLen sub-tokens, so nothing is truncated, in training or
+// evaluation; a word's prediction comes from the window where its first
+// sub-token has the most context.
+//
+// Each epoch visits the training windows in an order seeded by (o.Seed,
+// epoch). When ctx is cancelled, Train finishes the optimizer step in
+// progress, saves checkpoint/ and returns an error wrapping ctx.Err(); with
+// o.Resume a later call continues from there (from the next batch, with the
+// same order; only dropout draws differ from an uninterrupted run).
+//
+// All torch work runs on the calling goroutine, locked to its OS thread for
+// the duration of the call.
+func Train(ctx context.Context, modelDirOrName string, tok *tokenize.Tokenizer, split Split, o TrainOptions) (res *TrainResult, err error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer torchutil.Recover(&err)
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if tok == nil {
+		return nil, errors.New("ner: train: nil tokenizer")
+	}
+	if split.Train == nil || len(split.Train.Documents) == 0 {
+		return nil, errors.New("ner: train: the training split has no documents")
+	}
+	tr, err := newTrainer(ctx, modelDirOrName, tok, split, o)
+	if err != nil {
+		return nil, err
+	}
+	defer tr.close()
+	return tr.run()
+}
+
+// corpusData is one split prepared for the model.
+type corpusData struct {
+	words [][]string
+	gold  [][]string // tags in o.Scheme
+	exs   []example
+	sws   []sentenceWindows
+}
+
+func flatten(c *Corpus, to Scheme) (words, tags [][]string, err error) {
+	if c == nil {
+		return nil, nil, nil
+	}
+	for _, d := range c.Documents {
+		for si, s := range d.Sentences {
+			if len(s.Words) == 0 {
+				continue
+			}
+			t := s.Tags
+			if c.Scheme != to {
+				t, err = ConvertTags(s.Tags, c.Scheme, to)
+				if err != nil {
+					return nil, nil, fmt.Errorf("document %s sentence %d: %w", d.ID, si+1, err)
+				}
+			}
+			if len(t) != len(s.Words) {
+				return nil, nil, fmt.Errorf("document %s sentence %d: %d words but %d tags", d.ID, si+1, len(s.Words), len(t))
+			}
+			words = append(words, s.Words)
+			tags = append(tags, t)
+		}
+	}
+	return words, tags, nil
+}
+
+type trainer struct {
+	ctx   context.Context
+	tok   *tokenize.Tokenizer
+	o     TrainOptions
+	dev   gotch.Device
+	ls    *labelSet
+	train corpusData
+	devd  corpusData
+	test  corpusData
+
+	m       *bert.ForTokenClassification
+	params  []optim.Param
+	opt     *optim.AdamW
+	sched   optim.LinearSchedule
+	weights []float64
+	state   trainerState
+	log     *metricsLog
+	bar     *progressBar
+
+	epochStart time.Time
+}
+
+func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, split Split, o TrainOptions) (_ *trainer, err error) {
+	tr := &trainer{ctx: ctx, tok: tok, o: o}
+	defer func() {
+		if err != nil {
+			tr.close()
+		}
+	}()
+	if tr.dev, err = torchutil.ParseDevice(o.Device); err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	labels := Labels(split.Train, o.Scheme)
+	if tr.ls, err = newLabelSet(labels); err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	prep := func(name string, c *Corpus, withLabels bool) (corpusData, error) {
+		var d corpusData
+		var err error
+		if d.words, d.gold, err = flatten(c, o.Scheme); err != nil {
+			return d, fmt.Errorf("ner: train: %s split: %w", name, err)
+		}
+		var ids [][]int
+		if withLabels {
+			ids = make([][]int, len(d.gold))
+			for i, t := range d.gold {
+				if ids[i], err = tr.ls.ids(t); err != nil {
+					return d, fmt.Errorf("ner: train: %s sentence %d: %w", name, i+1, err)
+				}
+			}
+		}
+		if d.exs, d.sws, err = buildExamples(tok, d.words, ids, o.MaxLen, o.Stride, o.LabelAll); err != nil {
+			return d, fmt.Errorf("ner: train: %s split: %w", name, err)
+		}
+		return d, nil
+	}
+	if tr.train, err = prep("train", split.Train, true); err != nil {
+		return nil, err
+	}
+	if len(tr.train.exs) == 0 {
+		return nil, errors.New("ner: train: the training split has no words")
+	}
+	if tr.devd, err = prep("dev", split.Dev, false); err != nil {
+		return nil, err
+	}
+	if tr.test, err = prep("test", split.Test, false); err != nil {
+		return nil, err
+	}
+	counts := make([]int, len(labels))
+	for _, e := range tr.train.exs {
+		for _, l := range e.labels {
+			if l >= 0 {
+				counts[l]++
+			}
+		}
+	}
+	if tr.weights, err = classWeights(labels, counts, o.ClassWeights, o.BalanceClasses); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+
+	// Model: from the checkpoint when resuming, else the pretrained encoder
+	// with a fresh head (seeded).
+	ckpt := filepath.Join(o.OutDir, CheckpointDirName)
+	resume := o.Resume && fileExists(filepath.Join(ckpt, trainerStateName))
+	torchutil.ManualSeed(o.Seed)
+	if resume {
+		if tr.state, err = readTrainerState(ckpt); err != nil {
+			return nil, err
+		}
+		if !equalStrings(tr.state.Labels, labels) {
+			return nil, fmt.Errorf("ner: train: resume %s: checkpoint labels %v differ from the training data's %v", ckpt, tr.state.Labels, labels)
+		}
+		if tr.m, _, err = bert.LoadForTokenClassification(ckpt, bert.LoadOptions{Device: tr.dev, Labels: labels}); err != nil {
+			return nil, fmt.Errorf("ner: train: resume: %w", err)
+		}
+	} else {
+		pm, _, err := bert.FromPretrained(model, bert.HeadTokenClassification, bert.LoadOptions{Device: tr.dev, Labels: labels, AllowNewHead: true})
+		if err != nil {
+			return nil, fmt.Errorf("ner: train: %w", err)
+		}
+		m, ok := pm.(*bert.ForTokenClassification)
+		if !ok {
+			return nil, fmt.Errorf("ner: train: %s did not load as a token-classification model", model)
+		}
+		tr.m = m
+	}
+	if maxPos := tr.m.Config().MaxPositionEmbeddings; o.MaxLen > maxPos {
+		return nil, fmt.Errorf("ner: train options: MaxLen %d > the model's max_position_embeddings %d", o.MaxLen, maxPos)
+	}
+	if v := tok.VocabSize(); v > tr.m.Config().VocabSize {
+		return nil, fmt.Errorf("ner: train: the tokenizer has %d tokens but the model's vocab_size is %d", v, tr.m.Config().VocabSize)
+	}
+	for _, p := range tr.m.Parameters() {
+		tr.params = append(tr.params, optim.Param{Name: p.Name, Tensor: p.Tensor})
+	}
+	ao := optim.DefaultAdamWOptions()
+	ao.WeightDecay = o.WeightDecay
+	if tr.opt, err = optim.NewAdamW(tr.params, ao); err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	total := tr.stepsPerEpoch() * o.Epochs
+	tr.sched = optim.LinearSchedule{BaseLR: o.LR, Warmup: optim.WarmupSteps(o.WarmupRatio, total), Total: total}
+	if resume {
+		if err := loadOptimizer(ckpt, tr.opt); err != nil {
+			return nil, err
+		}
+	} else {
+		tr.state = trainerState{Labels: labels, BestF1: -1, BestEpoch: 0, Seed: o.Seed, Scheme: o.Scheme}
+	}
+	if tr.log, err = openMetricsLog(filepath.Join(o.OutDir, MetricsFileName)); err != nil {
+		return nil, err
+	}
+	tr.bar = newProgressBar(o.Log, total)
+	return tr, nil
+}
+
+func (tr *trainer) close() {
+	if tr.opt != nil {
+		_ = tr.opt.Close()
+		tr.opt = nil
+	}
+	if tr.m != nil {
+		freeModel(tr.m)
+		tr.m = nil
+	}
+	if tr.log != nil {
+		_ = tr.log.Close()
+		tr.log = nil
+	}
+}
+
+func (tr *trainer) batchesPerEpoch() int {
+	return (len(tr.train.exs) + tr.o.BatchSize - 1) / tr.o.BatchSize
+}
+
+func (tr *trainer) stepsPerEpoch() int {
+	return (tr.batchesPerEpoch() + tr.o.GradAccum - 1) / tr.o.GradAccum
+}
+
+func (tr *trainer) run() (*TrainResult, error) {
+	o := tr.o
+	st := &tr.state
+	evalDev := o.EvalEveryEpoch && len(tr.devd.exs) > 0
+	stopped := false
+	for ; st.Epoch < o.Epochs && !stopped; st.Epoch++ {
+		start := time.Now()
+		tr.epochStart = start
+		batches := chunk(epochOrder(len(tr.train.exs), o.Seed, st.Epoch), o.BatchSize)
+		for st.Batch < len(batches) {
+			if err := tr.ctx.Err(); err != nil {
+				return nil, tr.interrupt(err)
+			}
+			if o.MaxSteps > 0 && st.Step >= o.MaxSteps {
+				stopped = true
+				break
+			}
+			group := batches[st.Batch:min(st.Batch+o.GradAccum, len(batches))]
+			if err := tr.step(group, st.Epoch); err != nil {
+				return nil, err
+			}
+			st.Batch += len(group)
+			if o.onStep != nil {
+				o.onStep(st.Step)
+			}
+		}
+		if stopped && st.Batch < len(batches) {
+			break // MaxSteps inside the epoch: no epoch result
+		}
+		ep := EpochResult{Epoch: st.Epoch + 1, Step: st.Step, TrainLoss: st.epochLoss(), DevPrecision: -1, DevRecall: -1, DevF1: -1}
+		better := !evalDev
+		if evalDev {
+			ev, err := tr.evaluate(tr.devd)
+			if err != nil {
+				return nil, err
+			}
+			ep.DevPrecision, ep.DevRecall, ep.DevF1 = ev.Report.Micro.Precision, ev.Report.Micro.Recall, ev.Report.Micro.F1
+			better = ep.DevF1 > st.BestF1
+		}
+		ep.Seconds = time.Since(start).Seconds() + st.EpochSeconds
+		st.History = append(st.History, ep)
+		if better {
+			st.BestF1, st.BestEpoch, st.BadEvals = ep.DevF1, ep.Epoch, 0
+			if err := tr.saveModel(filepath.Join(o.OutDir, BestDirName)); err != nil {
+				return nil, err
+			}
+		} else {
+			st.BadEvals++
+		}
+		if err := tr.saveEpochDir(ep.Epoch); err != nil {
+			return nil, err
+		}
+		if err := tr.log.write(map[string]any{"type": "epoch", "epoch": ep.Epoch, "step": ep.Step, "train_loss": ep.TrainLoss,
+			"dev_precision": ep.DevPrecision, "dev_recall": ep.DevRecall, "dev_f1": ep.DevF1, "seconds": ep.Seconds}); err != nil {
+			return nil, err
+		}
+		tr.bar.epoch(ep)
+		st.Batch, st.LossSum, st.LossN, st.EpochSeconds = 0, 0, 0, 0
+		if evalDev && o.EarlyStopping > 0 && st.BadEvals >= o.EarlyStopping {
+			st.Stopped = true
+			stopped = true
+		}
+		if err := tr.saveCheckpoint(st.Epoch + 1); err != nil {
+			return nil, err
+		}
+	}
+	tr.bar.done()
+	res := &TrainResult{BestDir: filepath.Join(o.OutDir, BestDirName), Labels: tr.ls.names, BestEpoch: st.BestEpoch,
+		BestDevF1: st.BestF1, Epochs: st.History, Steps: st.Step, StoppedEarly: st.Stopped}
+	if st.BestEpoch == 0 || !fileExists(filepath.Join(res.BestDir, "config.json")) {
+		// MaxSteps stopped before any epoch ended: keep the current model.
+		if err := tr.saveModel(res.BestDir); err != nil {
+			return nil, err
+		}
+	}
+	if len(tr.test.exs) > 0 {
+		ev, err := tr.testBest(res.BestDir)
+		if err != nil {
+			return nil, err
+		}
+		if err := ev.WriteFiles(o.OutDir, "test_"); err != nil {
+			return nil, err
+		}
+		res.Test = ev
+	}
+	return res, nil
+}
+
+// step runs forward and backward over the batches of one accumulation group
+// and one optimizer update.
+func (tr *trainer) step(group [][]int, epoch int) (err error) {
+	start := time.Now()
+	lossSum, toks := 0.0, 0
+	for _, idx := range group {
+		l, n, err := tr.forwardBackward(idx, len(group))
+		if err != nil {
+			return err
+		}
+		lossSum += l
+		toks += n
+	}
+	gnorm := 0.0
+	if tr.o.ClipNorm > 0 {
+		if gnorm, err = optim.ClipGradNorm(tr.params, tr.o.ClipNorm); err != nil {
+			return fmt.Errorf("ner: train: %w", err)
+		}
+	}
+	lr := tr.sched.LR(tr.state.Step)
+	if err := tr.opt.Step(lr); err != nil {
+		return fmt.Errorf("ner: train: %w", err)
+	}
+	if err := tr.opt.ZeroGrad(); err != nil {
+		return fmt.Errorf("ner: train: %w", err)
+	}
+	tr.state.Step++
+	loss := lossSum / float64(len(group))
+	tr.state.LossSum += loss
+	tr.state.LossN++
+	secs := time.Since(start).Seconds()
+	tps := float64(toks) / math.Max(secs, 1e-9)
+	tr.bar.update(tr.state.Step, epoch+1, loss, lr, tps)
+	return tr.log.write(map[string]any{"type": "step", "step": tr.state.Step, "epoch": epoch + 1, "loss": loss, "lr": lr,
+		"grad_norm": gnorm, "tokens_per_s": tps})
+}
+
+// forwardBackward computes the mean loss of one batch, scaled by 1/accum,
+// and accumulates its gradients. It returns the unscaled loss and the
+// number of real tokens.
+func (tr *trainer) forwardBackward(idx []int, accum int) (loss float64, toks int, err error) {
+	defer torchutil.Recover(&err)
+	b := makeBatch(tr.train.exs, idx, tr.tok.PAD())
+	s := tensors.NewScope()
+	defer s.Drop()
+	in, err := batchTensors(s, b, tr.dev)
+	if err != nil {
+		return 0, 0, fmt.Errorf("ner: train: %w", err)
+	}
+	labels, err := tensors.FromInt64s(b.labels, []int64{int64(b.b), int64(b.t)}, tr.dev)
+	if err != nil {
+		return 0, 0, fmt.Errorf("ner: train: %w", err)
+	}
+	s.Add(labels)
+	l, err := tr.m.Loss(in, labels, true, tr.weights)
+	if err != nil {
+		return 0, 0, fmt.Errorf("ner: train: %w", err)
+	}
+	s.Add(l)
+	if b.labelToks == 0 { // every label ignored: CE is NaN; nothing to learn
+		return 0, b.realToks, nil
+	}
+	if loss, err = l.Float64Value([]int64{}); err != nil {
+		return 0, 0, fmt.Errorf("ner: train: %w", err)
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, 0, fmt.Errorf("ner: train: step %d: loss is %v", tr.state.Step+1, loss)
+	}
+	back := l
+	if accum > 1 {
+		sc := ts.FloatScalar(1 / float64(accum))
+		defer sc.MustDrop()
+		if back, err = l.MulScalar(sc, false); err != nil {
+			return 0, 0, fmt.Errorf("ner: train: %w", err)
+		}
+		s.Add(back)
+	}
+	if err := back.Backward(); err != nil {
+		return 0, 0, fmt.Errorf("ner: train: backward: %w", err)
+	}
+	return loss, b.realToks, nil
+}
+
+// evaluate predicts a split with the training model and scores it.
+func (tr *trainer) evaluate(d corpusData) (*Evaluation, error) {
+	return evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+}
+
+// testBest evaluates the model in dir (the best one) on the test split.
+func (tr *trainer) testBest(dir string) (*Evaluation, error) {
+	m, _, err := bert.LoadForTokenClassification(dir, bert.LoadOptions{Device: tr.dev})
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: test: %w", err)
+	}
+	defer freeModel(m)
+	return evaluateModel(m, tr.dev, tr.tok.PAD(), tr.test, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+}
+
+// evaluateModel tags d's sentences and scores them against d.gold.
+func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels []string, s Scheme, batchSize int) (*Evaluation, error) {
+	preds, err := predictExamples(m, d.exs, evalBatches(d.exs, batchSize), pad, dev)
+	if err != nil {
+		return nil, err
+	}
+	pred, _ := sentenceTags(d.sws, d.exs, preds, labels)
+	return newEvaluation(d.words, d.gold, s, pred, schemeOfLabels(labels))
+}
+
+// saveModel writes the model and the tokenizer to dir atomically (a
+// temporary directory renamed over dir).
+func (tr *trainer) saveModel(dir string) error {
+	return replaceDir(dir, func(tmp string) error {
+		if err := tr.m.Save(tmp); err != nil {
+			return err
+		}
+		return tr.tok.Save(tmp)
+	})
+}
+
+// saveEpochDir keeps OutDir/epoch-N when SaveTotalLimit > 0 and removes the
+// epochs beyond the limit.
+func (tr *trainer) saveEpochDir(epoch int) error {
+	if tr.o.SaveTotalLimit <= 0 {
+		return nil
+	}
+	if err := tr.saveModel(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", epoch))); err != nil {
+		return err
+	}
+	if old := epoch - tr.o.SaveTotalLimit; old >= 1 {
+		return os.RemoveAll(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", old)))
+	}
+	return nil
+}
+
+// interrupt saves the checkpoint after a cancellation and returns the error
+// to report.
+func (tr *trainer) interrupt(cause error) error {
+	tr.bar.done()
+	tr.state.EpochSeconds += time.Since(tr.epochStart).Seconds()
+	if err := tr.saveCheckpoint(tr.state.Epoch); err != nil {
+		return fmt.Errorf("ner: train: interrupted (%v) and the checkpoint could not be saved: %w", cause, err)
+	}
+	return fmt.Errorf("ner: train: interrupted at step %d (epoch %d, batch %d); resumable checkpoint in %s: %w",
+		tr.state.Step, tr.state.Epoch+1, tr.state.Batch, filepath.Join(tr.o.OutDir, CheckpointDirName), cause)
+}
+
+// freeModel releases a model's tensors now when the bert package offers a
+// way to (Close or Drop), instead of waiting for finalizers.
+func freeModel(m any) {
+	switch x := m.(type) {
+	case interface{ Close() error }:
+		_ = x.Close()
+	case interface{ Close() }:
+		x.Close()
+	case interface{ Drop() }:
+		x.Drop()
+	}
+}
