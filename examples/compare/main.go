@@ -21,7 +21,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +29,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
 
@@ -39,25 +39,13 @@ func init() {
 	runtime.LockOSThread()
 }
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "compare:", err)
-		if errors.Is(err, errUsage) {
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("compare", run) }
 
-// errUsage marks a command-line error.
-var errUsage = errors.New("usage")
-
-func usagef(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
-}
+// errUsage marks a command-line error; usagef returns one.
+var (
+	errUsage = cli.ErrUsage
+	usagef   = cli.Usagef
+)
 
 const usage = `usage: compare [flags] RESULT_DIR...
 
