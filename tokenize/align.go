@@ -55,7 +55,9 @@ func (t *Tokenizer) EncodeWordsWindows(words []string, maxLen, stride int) ([]Wi
 	if stride < 0 || stride >= maxLen-2 {
 		return nil, fmt.Errorf("tokenize: windows: stride %d not in [0, %d)", stride, maxLen-2)
 	}
-	s := t.tokenizeWords(words)
+	enc := t.tokenizeWords(words)
+	defer t.putEncoder(enc)
+	s := enc.seq()
 	c := maxLen - 2
 	n := len(s.ids)
 	// firstTok[w]: index of word w's first sub-token (or of the next word's when it has none).
@@ -150,42 +152,97 @@ func AssignWords(windows []Window, nWords int) []WordSource {
 }
 
 // EncodeBatch encodes texts in parallel with at most workers goroutines
-// (workers <= 0: GOMAXPROCS). The result is in input order.
+// (workers <= 0: GOMAXPROCS). The result is in input order and equal to
+// Encode's; the encodings of each chunk of texts share their backing arrays
+// (each slice with its own capacity), so keeping one keeps its chunk.
 func (t *Tokenizer) EncodeBatch(texts []string, workers int) []*Encoding {
 	out := make([]*Encoding, len(texts))
-	parallel(len(texts), workers, func(i int) { out[i], _ = t.Encode(texts[i]) })
+	parallel(len(texts), workers, func(lo, hi int) {
+		e := t.getEncoder(true)
+		var ends [batchChunk]int
+		total := 0
+		for i := lo; i < hi; i++ {
+			e.nword = 0
+			start := len(e.ids)
+			e.text(texts[i])
+			ends[i-lo] = len(e.ids)
+			n := len(e.ids) - start
+			if t.opts.Truncate {
+				n = min(n, t.opts.MaxLen-2)
+			}
+			total += n + 2
+		}
+		ar := newArena(total, hi-lo)
+		prev := 0
+		for i := lo; i < hi; i++ {
+			end := ends[i-lo]
+			s := seq{ids: e.ids[prev:end], rOff: e.rOff[prev:end], bOff: e.bOff[prev:end], words: e.words[prev:end]}
+			if t.opts.Truncate && len(s.ids) > t.opts.MaxLen-2 {
+				s.truncate(t.opts.MaxLen - 2)
+			}
+			out[i] = t.buildIn(ar, &s, nil)
+			prev = end
+		}
+		t.putEncoder(e)
+	})
 	return out
 }
 
 // EncodeIDsBatch returns the ids (no special tokens) of each text, computed
 // in parallel with at most workers goroutines (workers <= 0: GOMAXPROCS).
+// The ids of each chunk of texts share one allocation; each text's slice
+// has its own capacity (nil for a text without tokens).
 func (t *Tokenizer) EncodeIDsBatch(texts []string, workers int) [][]int32 {
 	out := make([][]int32, len(texts))
-	parallel(len(texts), workers, func(i int) { out[i] = t.AppendIDs(nil, texts[i]) })
+	parallel(len(texts), workers, func(lo, hi int) {
+		e := t.getEncoder(false)
+		var ends [batchChunk]int
+		for i := lo; i < hi; i++ {
+			e.text(texts[i])
+			ends[i-lo] = len(e.ids)
+		}
+		block := clone(e.ids)
+		prev := 0
+		for i := lo; i < hi; i++ {
+			if end := ends[i-lo]; end > prev {
+				out[i] = block[prev:end:end]
+				prev = end
+			}
+		}
+		t.putEncoder(e)
+	})
 	return out
 }
 
-func parallel(n, workers int, f func(i int)) {
+// batchChunk is the number of texts a worker takes at a time.
+const batchChunk = 64
+
+// parallel calls f on consecutive chunks [lo, hi) of at most batchChunk
+// indexes below n, from at most workers goroutines (<= 0: GOMAXPROCS).
+func parallel(n, workers int, f func(lo, hi int)) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, n)
+	workers = min(workers, (n+batchChunk-1)/batchChunk)
+	if workers <= 1 {
+		for lo := 0; lo < n; lo += batchChunk {
+			f(lo, min(lo+batchChunk, n))
+		}
+		return
+	}
 	var wg sync.WaitGroup
-	const chunk = 64
 	next := make(chan int, workers)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for s := range next {
-				for i := s; i < min(s+chunk, n); i++ {
-					f(i)
-				}
+			for lo := range next {
+				f(lo, min(lo+batchChunk, n))
 			}
 		}()
 	}
-	for s := 0; s < n; s += chunk {
-		next <- s
+	for lo := 0; lo < n; lo += batchChunk {
+		next <- lo
 	}
 	close(next)
 	wg.Wait()

@@ -33,7 +33,9 @@ func report(b *testing.B, words int) {
 	b.ReportMetric(float64(words)*float64(b.N)/b.Elapsed().Seconds(), "words/s")
 }
 
-// BenchmarkEncode: go test -bench . -run ^$ ./tokenize (MB/s from SetBytes).
+// BenchmarkEncode: go test -bench . -run ^$ ./tokenize (MB/s from SetBytes,
+// single goroutine unless the name says workers). The numbers measured
+// before and after the fast paths are in doc.go (Performance).
 func BenchmarkEncode(b *testing.B) {
 	texts, n, words := benchTexts(b)
 	for _, lower := range []bool{false, true} {
@@ -58,11 +60,27 @@ func BenchmarkEncode(b *testing.B) {
 			report(b, words)
 		})
 	}
+	// Batches: workers=1 against workers=GOMAXPROCS shows the scaling
+	// (MB/s counts all workers together).
 	tk := mbert(b, false)
 	b.Run("ours/EncodeIDsBatch/workers=GOMAXPROCS", func(b *testing.B) {
 		b.SetBytes(int64(n))
 		for b.Loop() {
 			tk.EncodeIDsBatch(texts, 0)
+		}
+		report(b, words)
+	})
+	b.Run("ours/EncodeIDsBatch/workers=1", func(b *testing.B) {
+		b.SetBytes(int64(n))
+		for b.Loop() {
+			tk.EncodeIDsBatch(texts, 1)
+		}
+		report(b, words)
+	})
+	b.Run("ours/EncodeBatch/workers=GOMAXPROCS", func(b *testing.B) {
+		b.SetBytes(int64(n))
+		for b.Loop() {
+			tk.EncodeBatch(texts, 0)
 		}
 		report(b, words)
 	})

@@ -205,8 +205,8 @@ func (t *Tokenizer) Save(dir string) error {
 	}
 	o := t.opts
 	var vb strings.Builder
-	for _, tok := range t.voc.tokens {
-		vb.WriteString(tok)
+	for id := range t.voc.size() {
+		vb.WriteString(t.voc.token(int32(id)))
 		vb.WriteByte('\n')
 	}
 	specials := map[string]string{"unk_token": o.UnkToken, "sep_token": o.SepToken, "pad_token": o.PadToken, "cls_token": o.ClsToken, "mask_token": o.MaskToken}
@@ -244,9 +244,9 @@ func (t *Tokenizer) tokenizerJSON() map[string]any {
 		added = append(added, addedToken{ID: int(t.specialIDs[i]), Content: s, Special: true})
 	}
 	sort.Slice(added, func(i, j int) bool { return added[i].ID < added[j].ID })
-	vocab := make(map[string]int, len(t.voc.tokens))
-	for tok, id := range t.voc.start {
-		vocab[tok] = int(id)
+	vocab := make(map[string]int, t.voc.size())
+	for id := range t.voc.size() { // a token listed twice keeps its last id
+		vocab[t.voc.token(int32(id))] = id
 	}
 	st := func(tok string, typ int) map[string]any {
 		return map[string]any{"SpecialToken": map[string]any{"id": tok, "type_id": typ}}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"sync"
@@ -76,7 +77,9 @@ type Tokenizer struct {
 	specials                 []string // matched literally in text, longest first
 	specialIDs               []int32
 	specialFirst             [256]bool
-	pool                     sync.Pool // *encoder
+	specialByte              int        // the first byte of every special token, or -1 when they differ
+	tab                      *normTable // Latin etc. normalization for this mode
+	pool                     sync.Pool  // *encoder
 }
 
 // New returns a tokenizer over tokens (id = index). source names the
@@ -88,12 +91,19 @@ func New(tokens []string, o Options, source string) (*Tokenizer, error) {
 	if len(tokens) == 0 {
 		return nil, fmt.Errorf("tokenize: vocab %s: empty", source)
 	}
+	size := 0
+	for _, tok := range tokens {
+		size += len(tok)
+	}
+	if len(tokens) > math.MaxInt32 || uint64(size) > math.MaxUint32 {
+		return nil, fmt.Errorf("tokenize: vocab %s: %d tokens of %d bytes: too large", source, len(tokens), size)
+	}
 	t := &Tokenizer{opts: o, voc: newVocab(tokens)}
 	for _, sp := range []struct {
 		name string
 		dst  *int32
 	}{{o.UnkToken, &t.unk}, {o.ClsToken, &t.cls}, {o.SepToken, &t.sep}, {o.PadToken, &t.pad}, {o.MaskToken, &t.mask}} {
-		id, ok := t.voc.start[sp.name]
+		id, ok := t.voc.id(sp.name)
 		if !ok {
 			return nil, fmt.Errorf("tokenize: vocab %s: special token %q missing", source, sp.name)
 		}
@@ -116,6 +126,13 @@ func New(tokens []string, o Options, source string) (*Tokenizer, error) {
 			t.specialIDs[j], t.specialIDs[j-1] = t.specialIDs[j-1], t.specialIDs[j]
 		}
 	}
+	t.specialByte = int(t.specials[0][0])
+	for _, s := range t.specials {
+		if int(s[0]) != t.specialByte {
+			t.specialByte = -1
+		}
+	}
+	t.tab = newNormTable(o.stripAccents(), o.Lowercase)
 	t.pool.New = func() any { return t.newEncoder() }
 	return t, nil
 }
@@ -147,24 +164,30 @@ func LoadVocabFile(path string, o Options) (*Tokenizer, error) {
 }
 
 // VocabSize is the number of ids (lines of vocab.txt).
-func (t *Tokenizer) VocabSize() int { return len(t.voc.tokens) }
+func (t *Tokenizer) VocabSize() int { return t.voc.size() }
 
 // TokenID returns the id of a vocabulary entry ("##" pieces included).
 func (t *Tokenizer) TokenID(tok string) (int, bool) {
-	id, ok := t.voc.start[tok]
+	id, ok := t.voc.id(tok)
 	return int(id), ok
 }
 
 // Token returns the vocabulary entry of id, or "" when id is out of range.
 func (t *Tokenizer) Token(id int) string {
-	if id < 0 || id >= len(t.voc.tokens) {
+	if id < 0 || id >= t.voc.size() {
 		return ""
 	}
-	return t.voc.tokens[id]
+	return t.voc.token(int32(id))
 }
 
 // Tokens returns a copy of the vocabulary in id order.
-func (t *Tokenizer) Tokens() []string { return append([]string(nil), t.voc.tokens...) }
+func (t *Tokenizer) Tokens() []string {
+	out := make([]string, t.voc.size())
+	for i := range out {
+		out[i] = t.voc.token(int32(i))
+	}
+	return out
+}
 
 // CLS returns the id of the [CLS] token.
 func (t *Tokenizer) CLS() int { return int(t.cls) }

@@ -166,7 +166,7 @@ func TrainWordPiece(texts []string, o TrainOptions) (*Tokenizer, error) {
 
 type wordCounter struct{ counts map[string]int }
 
-func (c *wordCounter) word(w []byte, _ []int32, _ []origin) {
+func (c *wordCounter) word(w []byte, _ int, _ []origin) {
 	if utf8.Valid(w) {
 		c.counts[string(w)]++
 	}

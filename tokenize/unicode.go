@@ -33,6 +33,90 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	return t
 }()
 
+// asciiWord marks the ASCII bytes of class clsOther (false for bytes >= 0x80).
+var asciiWord = func() (t [256]bool) {
+	for i := range utf8.RuneSelf {
+		t[i] = asciiClass[i] == clsOther
+	}
+	return t
+}()
+
+// asciiBytes holds every byte value at its own index.
+var asciiBytes = func() (b [256]byte) {
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return b
+}()
+
+// tableRunes bounds the code points newNormTable caches: Latin, Greek,
+// Cyrillic and the rest of the two-byte range, up to General Punctuation,
+// super/subscripts and currency symbols.
+const tableRunes = 0x2100
+
+// Kinds of a normEntry.
+const (
+	kindGeneral uint8 = iota // not cached: use splitter.general
+	kindControl              // deleted
+	kindSpace                // a word boundary
+	kindWord                 // appends its normalized bytes (none of them punctuation; maybe empty)
+	kindPunct                // its normalized form is one punctuation rune: a word of its own
+)
+
+type normEntry struct {
+	off         uint32 // normalized bytes: normTable.b[off : off+n]
+	n, nr, kind uint8  // byte and rune lengths, kind
+}
+
+// normTable caches, for the code points below tableRunes, what
+// splitter.general does with them for one strip/lower mode.
+type normTable struct {
+	e [tableRunes]normEntry
+	b []byte
+}
+
+func newNormTable(strip, lower bool) *normTable {
+	t := &normTable{}
+	var nr []rune
+	for r := rune(utf8.RuneSelf); r < tableRunes; r++ {
+		e := &t.e[r]
+		switch classOfSlow(r) {
+		case clsControl:
+			e.kind = kindControl
+			continue
+		case clsSpace:
+			e.kind = kindSpace
+			continue
+		case clsCJK: // not below tableRunes; depends on TokenizeChinese
+			continue
+		}
+		nr = normalizeRune(nr[:0], r, strip, lower, nil)
+		punct := 0
+		for _, c := range nr {
+			if isPunct(c) {
+				punct++
+			}
+		}
+		kind := kindWord
+		switch {
+		case punct == 1 && len(nr) == 1:
+			kind = kindPunct
+		case punct > 0:
+			continue
+		}
+		off := len(t.b)
+		for _, c := range nr {
+			t.b = utf8.AppendRune(t.b, c)
+		}
+		if len(t.b)-off > 255 {
+			t.b = t.b[:off]
+			continue
+		}
+		*e = normEntry{off: uint32(off), n: uint8(len(t.b) - off), nr: uint8(len(nr)), kind: kind}
+	}
+	return t
+}
+
 func inRanges(tab []rng, r rune) bool {
 	i := sort.Search(len(tab), func(i int) bool { return tab[i].hi >= r })
 	return i < len(tab) && tab[i].lo <= r
