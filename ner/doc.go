@@ -65,8 +65,17 @@
 // truncated, at training or evaluation); dev entity F1 (conlleval rules,
 // package metrics) is computed every epoch and the best model is kept in
 // OutDir/best, an HF model directory with the tokenizer files; the test
-// report, conlleval-format predictions and metrics.jsonl are written to
-// OutDir. Load returns a Tagger whose Predict splits raw text into
+// report, conlleval-format predictions and metrics.jsonl (one JSON line
+// per optimizer step, kind "train", and per epoch, kind "epoch";
+// internal/progress) are written to OutDir. At the end of every epoch and
+// on cancellation the resumable state is saved as HF Trainer lays it out,
+// OutDir/checkpoint-<step>/ with the model, optimizer.safetensors and
+// trainer_state.json (internal/trainstate: atomic, validated; a resume
+// falls back to the previous checkpoint when the newest is damaged).
+// For SemClinBr's one-model-per-group setup, EvaluateGroups tags a corpus
+// with every group's binary model (trained on GroupCorpus), merges the
+// predictions per word (MergeGroupTags) and scores them with label-based
+// micro metrics (metrics.MultiLabel), as the paper does. Load returns a Tagger whose Predict splits raw text into
 // sentences and words and returns entities with character offsets (Unicode
 // code points, End exclusive); it is safe for concurrent use.
 package ner

@@ -15,15 +15,17 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/optim"
+	"github.com/biobertpt-go/biobertpt/internal/progress"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
+	"github.com/biobertpt-go/biobertpt/internal/trainstate"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 // Files and directories Train writes in TrainOptions.OutDir.
 const (
 	BestDirName        = "best"                 // the best model: a HF model directory
-	CheckpointDirName  = "checkpoint"           // the resumable training state
+	CheckpointPrefix   = "checkpoint-"          // checkpoint-<step>/: the resumable training state (internal/trainstate)
 	MetricsFileName    = "metrics.jsonl"        // one JSON object per step and per epoch
 	TestReportName     = "test_report.txt"      // seqeval-style report of the test split
 	TestReportJSONName = "test_report.json"     // the same as JSON (metrics.Report)
@@ -68,7 +70,9 @@ type TrainResult struct {
 // Train fine-tunes a BERT encoder with a fresh token-classification head
 // (BioBERTpt's NER recipe, see TrainOptions) and writes to o.OutDir:
 // best/ (the model with the best dev micro F1, a HF model directory with
-// the tokenizer), checkpoint/ (the state to resume from), metrics.jsonl and,
+// the tokenizer), checkpoint-<step>/ directories (the state to resume from,
+// written at the end of every epoch and on cancellation, the newest
+// KeepCheckpoints kept), metrics.jsonl and,
 // when split.Test has documents, the test report (TestReportName,
 // TestReportJSONName, TestConllevalName, TestPredName).
 //
@@ -82,9 +86,11 @@ type TrainResult struct {
 //
 // Each epoch visits the training windows in an order seeded by (o.Seed,
 // epoch). When ctx is cancelled, Train finishes the optimizer step in
-// progress, saves checkpoint/ and returns an error wrapping ctx.Err(); with
-// o.Resume a later call continues from there (from the next batch, with the
-// same order; only dropout draws differ from an uninterrupted run).
+// progress, saves a checkpoint and returns an error wrapping ctx.Err();
+// with o.Resume a later call continues from the newest valid checkpoint
+// (from the next batch, with the same order; only dropout draws differ
+// from an uninterrupted run). A corrupt or half-written newest checkpoint
+// is skipped for the previous good one (trainstate.Latest).
 //
 // All torch work runs on the calling goroutine, locked to its OS thread for
 // the duration of the call.
@@ -159,8 +165,8 @@ type trainer struct {
 	sched   optim.LinearSchedule
 	weights []float64
 	state   trainerState
-	log     *metricsLog
-	bar     *progressBar
+	log     *progress.MetricsLog
+	bar     *progress.Bar
 
 	epochStart time.Time
 }
@@ -228,13 +234,15 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 
 	// Model: from the checkpoint when resuming, else the pretrained encoder
 	// with a fresh head (seeded).
-	ckpt := filepath.Join(o.OutDir, CheckpointDirName)
-	resume := o.Resume && fileExists(filepath.Join(ckpt, trainerStateName))
-	torchutil.ManualSeed(o.Seed)
-	if resume {
-		if tr.state, err = readTrainerState(ckpt); err != nil {
+	var ckpt string
+	resume := false
+	if o.Resume {
+		if ckpt, tr.state, resume, err = latestCheckpoint(o.OutDir); err != nil {
 			return nil, err
 		}
+	}
+	torchutil.ManualSeed(o.Seed)
+	if resume {
 		if !equalStrings(tr.state.Labels, labels) {
 			return nil, fmt.Errorf("ner: train: resume %s: checkpoint labels %v differ from the training data's %v", ckpt, tr.state.Labels, labels)
 		}
@@ -269,16 +277,17 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 	total := tr.stepsPerEpoch() * o.Epochs
 	tr.sched = optim.LinearSchedule{BaseLR: o.LR, Warmup: optim.WarmupSteps(o.WarmupRatio, total), Total: total}
 	if resume {
-		if err := loadOptimizer(ckpt, tr.opt); err != nil {
-			return nil, err
+		if err := trainstate.LoadOptimizer(ckpt, tr.opt); err != nil {
+			return nil, fmt.Errorf("ner: resume: %w", err)
 		}
+		tr.say("ner: train: resumed from %s (step %d, epoch %d, batch %d)\n", ckpt, tr.state.Step, tr.state.Epoch+1, tr.state.Batch)
 	} else {
 		tr.state = trainerState{Labels: labels, BestF1: -1, BestEpoch: 0, Seed: o.Seed, Scheme: o.Scheme}
 	}
-	if tr.log, err = openMetricsLog(filepath.Join(o.OutDir, MetricsFileName)); err != nil {
-		return nil, err
+	if tr.log, err = progress.OpenMetricsLog(filepath.Join(o.OutDir, MetricsFileName), progress.MetricsOptions{}); err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
 	}
-	tr.bar = newProgressBar(o.Log, total)
+	tr.newBar()
 	return tr, nil
 }
 
@@ -347,7 +356,7 @@ func (tr *trainer) run() (*TrainResult, error) {
 		ep.Seconds = time.Since(start).Seconds() + st.EpochSeconds
 		st.History = append(st.History, ep)
 		if better {
-			st.BestF1, st.BestEpoch, st.BadEvals = ep.DevF1, ep.Epoch, 0
+			st.BestF1, st.BestEpoch, st.BestStep, st.BadEvals = ep.DevF1, ep.Epoch, ep.Step, 0
 			if err := tr.saveModel(filepath.Join(o.OutDir, BestDirName)); err != nil {
 				return nil, err
 			}
@@ -357,21 +366,21 @@ func (tr *trainer) run() (*TrainResult, error) {
 		if err := tr.saveEpochDir(ep.Epoch); err != nil {
 			return nil, err
 		}
-		if err := tr.log.write(map[string]any{"type": "epoch", "epoch": ep.Epoch, "step": ep.Step, "train_loss": ep.TrainLoss,
+		if err := tr.log.Log(int64(ep.Step), "epoch", map[string]float64{"epoch": float64(ep.Epoch), "train_loss": ep.TrainLoss,
 			"dev_precision": ep.DevPrecision, "dev_recall": ep.DevRecall, "dev_f1": ep.DevF1, "seconds": ep.Seconds}); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("ner: train: %w", err)
 		}
-		tr.bar.epoch(ep)
+		tr.epochLine(ep)
 		st.Batch, st.LossSum, st.LossN, st.EpochSeconds = 0, 0, 0, 0
 		if evalDev && o.EarlyStopping > 0 && st.BadEvals >= o.EarlyStopping {
 			st.Stopped = true
 			stopped = true
 		}
-		if err := tr.saveCheckpoint(st.Epoch + 1); err != nil {
+		if _, err := tr.saveCheckpoint(st.Epoch + 1); err != nil {
 			return nil, err
 		}
 	}
-	tr.bar.done()
+	tr.finishBar()
 	res := &TrainResult{BestDir: filepath.Join(o.OutDir, BestDirName), Labels: tr.ls.names, BestEpoch: st.BestEpoch,
 		BestDevF1: st.BestF1, Epochs: st.History, Steps: st.Step, StoppedEarly: st.Stopped}
 	if st.BestEpoch == 0 || !fileExists(filepath.Join(res.BestDir, "config.json")) {
@@ -425,9 +434,15 @@ func (tr *trainer) step(group [][]int, epoch int) (err error) {
 	tr.state.LossN++
 	secs := time.Since(start).Seconds()
 	tps := float64(toks) / math.Max(secs, 1e-9)
-	tr.bar.update(tr.state.Step, epoch+1, loss, lr, tps)
-	return tr.log.write(map[string]any{"type": "step", "step": tr.state.Step, "epoch": epoch + 1, "loss": loss, "lr": lr,
-		"grad_norm": gnorm, "tokens_per_s": tps})
+	fracEpoch := float64(epoch) + float64(tr.state.Batch+len(group))/float64(tr.batchesPerEpoch())
+	if tr.bar != nil {
+		tr.bar.Update(tr.state.Step, progress.Fields{Loss: loss, LR: lr, Tokens: int64(toks), Epoch: fracEpoch})
+	}
+	if err := tr.log.Log(int64(tr.state.Step), "train", map[string]float64{"epoch": fracEpoch, "loss": loss, "lr": lr,
+		"grad_norm": gnorm, "tokens_per_s": tps}); err != nil {
+		return fmt.Errorf("ner: train: %w", err)
+	}
+	return nil
 }
 
 // forwardBackward computes the mean loss of one batch, scaled by 1/accum,
@@ -501,17 +516,6 @@ func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels 
 	return newEvaluation(d.words, d.gold, s, pred, schemeOfLabels(labels))
 }
 
-// saveModel writes the model and the tokenizer to dir atomically (a
-// temporary directory renamed over dir).
-func (tr *trainer) saveModel(dir string) error {
-	return replaceDir(dir, func(tmp string) error {
-		if err := tr.m.Save(tmp); err != nil {
-			return err
-		}
-		return tr.tok.Save(tmp)
-	})
-}
-
 // saveEpochDir keeps OutDir/epoch-N when SaveTotalLimit > 0 and removes the
 // epochs beyond the limit.
 func (tr *trainer) saveEpochDir(epoch int) error {
@@ -530,24 +534,57 @@ func (tr *trainer) saveEpochDir(epoch int) error {
 // interrupt saves the checkpoint after a cancellation and returns the error
 // to report.
 func (tr *trainer) interrupt(cause error) error {
-	tr.bar.done()
+	tr.finishBar()
 	tr.state.EpochSeconds += time.Since(tr.epochStart).Seconds()
-	if err := tr.saveCheckpoint(tr.state.Epoch); err != nil {
+	dir, err := tr.saveCheckpoint(tr.state.Epoch)
+	if err != nil {
 		return fmt.Errorf("ner: train: interrupted (%v) and the checkpoint could not be saved: %w", cause, err)
 	}
 	return fmt.Errorf("ner: train: interrupted at step %d (epoch %d, batch %d); resumable checkpoint in %s: %w",
-		tr.state.Step, tr.state.Epoch+1, tr.state.Batch, filepath.Join(tr.o.OutDir, CheckpointDirName), cause)
+		tr.state.Step, tr.state.Epoch+1, tr.state.Batch, dir, cause)
 }
 
-// freeModel releases a model's tensors now when the bert package offers a
-// way to (Close or Drop), instead of waiting for finalizers.
-func freeModel(m any) {
-	switch x := m.(type) {
-	case interface{ Close() error }:
-		_ = x.Close()
-	case interface{ Close() }:
-		x.Close()
-	case interface{ Drop() }:
-		x.Drop()
+// newBar starts the progress bar on o.Log (none without a writer).
+func (tr *trainer) newBar() {
+	tr.bar = nil
+	if tr.o.Log != nil {
+		tr.bar = progress.New(tr.o.Log, tr.sched.Total, progress.Options{StartStep: tr.state.Step, Prefix: "train"})
+	}
+}
+
+// finishBar draws the bar's last state and ends its line.
+func (tr *trainer) finishBar() {
+	if tr.bar != nil {
+		_ = tr.bar.Finish()
+		tr.bar = nil
+	}
+}
+
+// epochLine writes the epoch's summary on a line of its own.
+func (tr *trainer) epochLine(e EpochResult) {
+	dev := ""
+	if e.DevF1 >= 0 {
+		dev = fmt.Sprintf(" dev P %.4f R %.4f F1 %.4f", e.DevPrecision, e.DevRecall, e.DevF1)
+	}
+	tr.say("epoch %d: step %d train loss %.4f%s (%.1fs)\n", e.Epoch, e.Step, e.TrainLoss, dev, e.Seconds)
+}
+
+// say writes a message to o.Log on a line of its own (below a terminal
+// progress bar).
+func (tr *trainer) say(format string, a ...any) {
+	if tr.o.Log == nil {
+		return
+	}
+	if tr.bar != nil && progress.IsTerminal(tr.o.Log) {
+		fmt.Fprint(tr.o.Log, "\n")
+	}
+	fmt.Fprintf(tr.o.Log, format, a...)
+}
+
+// freeModel releases a model's tensors now (bert's Close) instead of
+// waiting for finalizers.
+func freeModel(m interface{ Close() error }) {
+	if m != nil {
+		_ = m.Close()
 	}
 }

@@ -68,14 +68,22 @@ type TrainOptions struct {
 	// Device is "cpu", "cuda" or "cuda:N". Default "cpu".
 	Device string
 	// OutDir receives best/ (the best model, a HF model directory),
-	// checkpoint/ (the resumable state), metrics.jsonl and the test report.
+	// checkpoint-<step>/ (the resumable states), metrics.jsonl and the test
+	// report.
 	// Required.
 	OutDir string
 	// SaveTotalLimit keeps the model directories of the last this many
 	// epochs as OutDir/epoch-N besides best/ (0 = none).
 	SaveTotalLimit int
-	// Resume continues from OutDir/checkpoint when it exists (written at the
-	// end of every epoch and when ctx is cancelled).
+	// KeepCheckpoints is the number of OutDir/checkpoint-<step>/
+	// directories kept (the newest ones, plus the best epoch's, as HF's
+	// save_total_limit; trainstate.Rotate); 0 keeps all. Keeping two lets a
+	// resume fall back to the previous checkpoint when the newest is
+	// damaged. Default 2.
+	KeepCheckpoints int
+	// Resume continues from the newest valid OutDir/checkpoint-<step>/ when
+	// there is one (written at the end of every epoch and when ctx is
+	// cancelled); without any, training starts afresh.
 	Resume bool
 	// Log receives the progress bar and a line per epoch; nil = silent.
 	Log io.Writer
@@ -92,20 +100,21 @@ type TrainOptions struct {
 // left empty.
 func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{
-		MaxLen:         256,
-		Stride:         32,
-		BatchSize:      4,
-		EvalBatchSize:  32,
-		GradAccum:      1,
-		LR:             3e-5,
-		Epochs:         10,
-		WeightDecay:    0.01,
-		WarmupRatio:    0.1,
-		ClipNorm:       1.0,
-		Scheme:         IOB2,
-		Seed:           42,
-		EvalEveryEpoch: true,
-		Device:         "cpu",
+		MaxLen:          256,
+		Stride:          32,
+		BatchSize:       4,
+		EvalBatchSize:   32,
+		GradAccum:       1,
+		LR:              3e-5,
+		Epochs:          10,
+		WeightDecay:     0.01,
+		WarmupRatio:     0.1,
+		ClipNorm:        1.0,
+		Scheme:          IOB2,
+		Seed:            42,
+		EvalEveryEpoch:  true,
+		Device:          "cpu",
+		KeepCheckpoints: 2,
 	}
 }
 
@@ -138,6 +147,8 @@ func (o TrainOptions) Validate() error {
 		return bad("ClipNorm", o.ClipNorm, "want >= 0 (0 = off)")
 	case o.EarlyStopping < 0:
 		return bad("EarlyStopping", o.EarlyStopping, "want >= 0 (0 = off)")
+	case o.KeepCheckpoints < 0:
+		return bad("KeepCheckpoints", o.KeepCheckpoints, "want >= 0 (0 = all)")
 	case o.SaveTotalLimit < 0:
 		return bad("SaveTotalLimit", o.SaveTotalLimit, "want >= 0")
 	case o.MaxSteps < 0:

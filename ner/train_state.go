@@ -1,44 +1,59 @@
 package ner
 
 import (
-	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 
-	"github.com/sugarme/gotch"
-	"github.com/sugarme/gotch/ts"
-
-	"github.com/biobertpt-go/biobertpt/internal/optim"
-	"github.com/biobertpt-go/biobertpt/internal/safetensors"
-	"github.com/biobertpt-go/biobertpt/internal/tensors"
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
+	"github.com/biobertpt-go/biobertpt/internal/trainstate"
 )
 
-// Files of a checkpoint directory besides the model and tokenizer files.
-const (
-	trainerStateName = "trainer_state.json"
-	optimizerName    = "optimizer.safetensors"
-)
-
-// trainerState is the loop's position and history, saved as
-// trainer_state.json in the checkpoint directory.
+// trainerState is the loop's position and history. It is saved in a
+// checkpoint's trainer_state.json (internal/trainstate): the position in
+// the epoch as the state's data_position (trainPosition), the rest as its
+// options (trainRun).
 type trainerState struct {
-	Epoch        int           `json:"epoch"`         // epoch to run next (0-based)
-	Batch        int           `json:"batch"`         // batches of that epoch already done
-	Step         int           `json:"global_step"`   // optimizer steps done
-	LossSum      float64       `json:"loss_sum"`      // sum of the step losses of the epoch in progress
-	LossN        int           `json:"loss_n"`        // and their number
-	EpochSeconds float64       `json:"epoch_seconds"` // time spent in the epoch in progress before an interruption
-	BestF1       float64       `json:"best_dev_f1"`   // -1 before any dev evaluation
-	BestEpoch    int           `json:"best_epoch"`    // 1-based, 0 = none yet
-	BadEvals     int           `json:"evals_without_improvement"`
-	Stopped      bool          `json:"stopped_early"`
-	History      []EpochResult `json:"log_history"`
-	Labels       []string      `json:"labels"`
-	Seed         int64         `json:"seed"`
-	Scheme       Scheme        `json:"scheme"`
+	Epoch        int           // epoch to run next (0-based)
+	Batch        int           // batches of that epoch already done
+	Step         int           // optimizer steps done
+	LossSum      float64       // sum of the step losses of the epoch in progress
+	LossN        int           // and their number
+	EpochSeconds float64       // time spent in the epoch in progress before an interruption
+	BestF1       float64       // -1 before any dev evaluation
+	BestEpoch    int           // 1-based, 0 = none yet
+	BestStep     int           // optimizer steps done at the end of BestEpoch
+	BadEvals     int           // evaluations since the last improvement
+	Stopped      bool          // early stopping ended the run
+	History      []EpochResult // finished epochs
+	Labels       []string
+	Seed         int64
+	Scheme       Scheme
+}
+
+// trainPosition is trainstate.State.DataPosition: where in the epoch order
+// (seeded by Seed and Epoch) the run stands.
+type trainPosition struct {
+	Epoch        int     `json:"epoch"`         // epoch to run next (0-based)
+	Batch        int     `json:"batch"`         // batches of that epoch already done
+	LossSum      float64 `json:"loss_sum"`      // sum of the step losses of the epoch in progress
+	LossN        int     `json:"loss_n"`        // and their number
+	EpochSeconds float64 `json:"epoch_seconds"` // time spent in the epoch in progress
+}
+
+// trainRun is trainstate.State.Options: what the run must agree on when
+// resumed, and its history.
+type trainRun struct {
+	Labels    []string      `json:"labels"`
+	Scheme    Scheme        `json:"scheme"`
+	BestF1    float64       `json:"best_dev_f1"` // -1 before any dev evaluation
+	BestEpoch int           `json:"best_epoch"`  // 1-based, 0 = none yet
+	BadEvals  int           `json:"evals_without_improvement"`
+	Stopped   bool          `json:"stopped_early"`
+	History   []EpochResult `json:"log_history"`
 }
 
 func (s *trainerState) epochLoss() float64 {
@@ -48,133 +63,109 @@ func (s *trainerState) epochLoss() float64 {
 	return s.LossSum / float64(s.LossN)
 }
 
-func readTrainerState(dir string) (trainerState, error) {
-	var st trainerState
-	path := filepath.Join(dir, trainerStateName)
-	b, err := os.ReadFile(path)
+// toCheckpoint converts s to trainstate's form.
+func (s trainerState) toCheckpoint() (*trainstate.State, error) {
+	pos, err := json.Marshal(trainPosition{Epoch: s.Epoch, Batch: s.Batch, LossSum: s.LossSum, LossN: s.LossN, EpochSeconds: s.EpochSeconds})
 	if err != nil {
-		return st, fmt.Errorf("ner: resume: %w", err)
+		return nil, err
 	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return st, fmt.Errorf("ner: resume: %s: %w", path, err)
+	run, err := json.Marshal(trainRun{Labels: s.Labels, Scheme: s.Scheme, BestF1: s.BestF1, BestEpoch: s.BestEpoch,
+		BadEvals: s.BadEvals, Stopped: s.Stopped, History: s.History})
+	if err != nil {
+		return nil, err
 	}
+	cs := &trainstate.State{Step: int64(s.Step), Epoch: float64(s.Epoch), DataPosition: pos, Options: run, Seed: s.Seed}
+	if s.BestEpoch > 0 && s.BestF1 >= 0 {
+		f1 := s.BestF1
+		cs.BestScore, cs.BestStep = &f1, int64(s.BestStep)
+	}
+	return cs, nil
+}
+
+// fromCheckpoint converts a checkpoint's state back.
+func fromCheckpoint(cs *trainstate.State) (trainerState, error) {
+	var pos trainPosition
+	var run trainRun
+	if err := json.Unmarshal(cs.DataPosition, &pos); err != nil {
+		return trainerState{}, fmt.Errorf("data_position: %w", err)
+	}
+	if err := json.Unmarshal(cs.Options, &run); err != nil {
+		return trainerState{}, fmt.Errorf("options: %w", err)
+	}
+	st := trainerState{Epoch: pos.Epoch, Batch: pos.Batch, Step: int(cs.Step), LossSum: pos.LossSum, LossN: pos.LossN,
+		EpochSeconds: pos.EpochSeconds, BestF1: run.BestF1, BestEpoch: run.BestEpoch, BestStep: int(cs.BestStep),
+		BadEvals: run.BadEvals, Stopped: run.Stopped, History: run.History, Labels: run.Labels, Seed: cs.Seed, Scheme: run.Scheme}
 	if st.Epoch < 0 || st.Batch < 0 || st.Step < 0 || len(st.Labels) == 0 {
-		return st, fmt.Errorf("ner: resume: %s: invalid state (epoch %d, batch %d, step %d, %d labels)", path, st.Epoch, st.Batch, st.Step, len(st.Labels))
+		return st, fmt.Errorf("invalid state (epoch %d, batch %d, step %d, %d labels)", st.Epoch, st.Batch, st.Step, len(st.Labels))
 	}
 	return st, nil
 }
 
-// saveCheckpoint writes OutDir/checkpoint atomically: the model and
-// tokenizer (a HF model directory), the optimizer state and the trainer
-// state with Epoch set to epoch (the epoch to continue with).
-func (tr *trainer) saveCheckpoint(epoch int) error {
+// latestCheckpoint finds the newest valid checkpoint of outDir
+// (trainstate.Latest: a corrupt newest one is skipped for the previous
+// good one) and reads its state. found is false when outDir has no
+// checkpoint at all.
+func latestCheckpoint(outDir string) (dir string, st trainerState, found bool, err error) {
+	dir, err = trainstate.Latest(outDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", st, false, nil
+	}
+	if err != nil {
+		return "", st, false, fmt.Errorf("ner: resume: %w", err)
+	}
+	cs, err := trainstate.Load(dir)
+	if err != nil {
+		return "", st, false, fmt.Errorf("ner: resume: %w", err)
+	}
+	if st, err = fromCheckpoint(cs); err != nil {
+		return "", st, false, fmt.Errorf("ner: resume: %s: %w", filepath.Join(dir, trainstate.StateFile), err)
+	}
+	return dir, st, true, nil
+}
+
+// saveCheckpoint writes OutDir/checkpoint-<step>/ (trainstate.Save: the
+// model and tokenizer as a HF model directory, optimizer.safetensors and
+// trainer_state.json, atomically) with Epoch set to epoch (the epoch to
+// continue with), then removes the checkpoints beyond KeepCheckpoints. It
+// returns the checkpoint's directory.
+func (tr *trainer) saveCheckpoint(epoch int) (string, error) {
 	st := tr.state
 	st.Epoch = epoch
 	if epoch != tr.state.Epoch { // an epoch just ended: the next starts fresh
 		st.Batch, st.LossSum, st.LossN, st.EpochSeconds = 0, 0, 0, 0
 	}
-	return replaceDir(filepath.Join(tr.o.OutDir, CheckpointDirName), func(tmp string) error {
+	cs, err := st.toCheckpoint()
+	if err != nil {
+		return "", fmt.Errorf("ner: train: checkpoint: %w", err)
+	}
+	cs.Epoch += float64(st.Batch) / float64(tr.batchesPerEpoch()) // HF's fractional epochs done
+	err = trainstate.Save(tr.o.OutDir, cs, func(dir string) error {
+		if err := tr.m.Save(dir); err != nil {
+			return err
+		}
+		return tr.tok.Save(dir)
+	}, tr.opt)
+	if err != nil {
+		return "", fmt.Errorf("ner: train: %w", err)
+	}
+	if _, err := trainstate.Rotate(tr.o.OutDir, tr.o.KeepCheckpoints); err != nil {
+		return "", fmt.Errorf("ner: train: %w", err)
+	}
+	return filepath.Join(tr.o.OutDir, trainstate.DirName(cs.Step)), nil
+}
+
+// saveModel writes the model and the tokenizer to dir atomically
+// (atomicfile.WriteDir: built beside dir, synced, swapped in).
+func (tr *trainer) saveModel(dir string) error {
+	err := atomicfile.WriteDir(dir, func(tmp string) error {
 		if err := tr.m.Save(tmp); err != nil {
 			return err
 		}
-		if err := tr.tok.Save(tmp); err != nil {
-			return err
-		}
-		if err := saveOptimizer(filepath.Join(tmp, optimizerName), tr.opt); err != nil {
-			return err
-		}
-		b, err := json.MarshalIndent(st, "", "  ")
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(tmp, trainerStateName), append(b, '\n'), 0o644)
+		return tr.tok.Save(tmp)
 	})
-}
-
-// saveOptimizer writes the AdamW state as safetensors; the number of Step
-// calls goes into the metadata.
-func saveOptimizer(path string, opt *optim.AdamW) error {
-	state, steps, err := opt.StateDict()
-	if err != nil {
-		return err
-	}
-	defer func() {
-		for _, t := range state {
-			t.MustDrop()
-		}
-	}()
-	out := make(map[string]safetensors.Tensor, len(state))
-	for k, t := range state {
-		if out[k], err = tensors.ToSafetensors(t); err != nil {
-			return fmt.Errorf("optimizer %s: %w", k, err)
-		}
-	}
-	return safetensors.WriteFile(path, out, map[string]string{"steps": strconv.FormatInt(steps, 10)})
-}
-
-// loadOptimizer restores the state written by saveOptimizer.
-func loadOptimizer(dir string, opt *optim.AdamW) error {
-	path := filepath.Join(dir, optimizerName)
-	sts, meta, err := safetensors.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("ner: resume: %w", err)
-	}
-	steps, err := strconv.ParseInt(meta["steps"], 10, 64)
-	if err != nil {
-		return fmt.Errorf("ner: resume: %s: metadata steps %q: %w", path, meta["steps"], err)
-	}
-	state := make(map[string]*ts.Tensor, len(sts))
-	defer func() {
-		for _, t := range state {
-			t.MustDrop()
-		}
-	}()
-	for k, st := range sts {
-		if len(st.Shape) == 0 {
-			// tensors.FromSafetensors cannot build a 0-d tensor (gotch
-			// indexes the empty shape); optim reads a step from any
-			// one-element tensor.
-			st.Shape = []int64{1}
-		}
-		t, err := tensors.FromSafetensors(st, gotch.CPU)
-		if err != nil {
-			return fmt.Errorf("ner: resume: %s: %s: %w", path, k, err)
-		}
-		state[k] = t
-	}
-	if err := opt.LoadStateDict(state, steps); err != nil {
-		return fmt.Errorf("ner: resume: %s: %w", path, err)
-	}
-	return nil
-}
-
-// replaceDir fills a temporary directory beside dir with write and renames
-// it over dir, so that dir is always complete.
-func replaceDir(dir string, write func(tmp string) error) error {
-	parent := filepath.Dir(dir)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("ner: save %s: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
 	if err != nil {
 		return fmt.Errorf("ner: save %s: %w", dir, err)
 	}
-	if err := write(tmp); err != nil {
-		os.RemoveAll(tmp)
-		return fmt.Errorf("ner: save %s: %w", dir, err)
-	}
-	old := dir + ".old"
-	os.RemoveAll(old)
-	if _, err := os.Stat(dir); err == nil {
-		if err := os.Rename(dir, old); err != nil {
-			os.RemoveAll(tmp)
-			return fmt.Errorf("ner: save %s: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		return fmt.Errorf("ner: save %s: %w", dir, err)
-	}
-	os.RemoveAll(old)
 	return nil
 }
 
@@ -193,46 +184,4 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
-}
-
-// metricsLog appends JSON lines to OutDir/metrics.jsonl.
-type metricsLog struct {
-	f *os.File
-	w *bufio.Writer
-}
-
-func openMetricsLog(path string) (*metricsLog, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
-	}
-	return &metricsLog{f: f, w: bufio.NewWriter(f)}, nil
-}
-
-func (l *metricsLog) write(v map[string]any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("ner: train: metrics log: %w", err)
-	}
-	l.w.Write(b)
-	l.w.WriteByte('\n')
-	if v["type"] != "step" {
-		return l.flush()
-	}
-	return nil
-}
-
-func (l *metricsLog) flush() error {
-	if err := l.w.Flush(); err != nil {
-		return fmt.Errorf("ner: train: metrics log: %w", err)
-	}
-	return nil
-}
-
-func (l *metricsLog) Close() error {
-	err := l.flush()
-	if cerr := l.f.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("ner: train: metrics log: %w", cerr)
-	}
-	return err
 }

@@ -22,9 +22,16 @@ const trainNERUsage = `-corpus clinpt|semclinbr|conll|brat -data PATH -model DIR
 Reads the corpus, splits its documents 60/20/20 (seeded, by document group),
 fine-tunes the model with a fresh token-classification head, keeps the best
 model by dev F1 in OUT/best and writes the test report to OUT. Ctrl-C saves
-a resumable checkpoint (continue with -resume). With -corpus semclinbr,
--group G trains a binary model for one UMLS group and -group all one model
-per group, each in OUT/<group>.`
+a resumable checkpoint, OUT/checkpoint-<step>/ (continue with -resume).
+
+With -corpus semclinbr (or brat), -group G trains a binary model for one
+UMLS group and -group all one model per group, each in OUT/<group> (spaces
+and slashes in the name become "_"), as the paper does; then every group's
+model tags the test split, the predictions are merged per word (a word
+carries every group whose model puts it inside an entity) and scored with
+label-based micro/macro precision, recall and F1 against the annotations'
+label sets: OUT/test_multilabel.txt and .json (with each group's
+entity-level scores; the full per-group reports are in OUT/<group>/).`
 
 func runTrainNER(e *env, args []string) error {
 	d := ner.DefaultTrainOptions()
@@ -48,7 +55,7 @@ func runTrainNER(e *env, args []string) error {
 	schemeS := fs.String("scheme", "iob2", "tagging scheme the model learns: iob2 or iobes (also iob1, io, ioe1, ioe2, bilou)")
 	accum := fs.Int("grad-accum", d.GradAccum, "batches per optimizer step")
 	early := fs.Int("early-stopping", 0, "stop after this many epochs without a better dev F1 (0 = off)")
-	resume := fs.Bool("resume", false, "continue from OUT/checkpoint")
+	resume := fs.Bool("resume", false, "continue from the newest valid OUT/checkpoint-<step>")
 	group := fs.String("group", "", "semclinbr: train a binary model for this UMLS group, or \"all\" for one model per group")
 	labelAll := fs.Bool("label-all", false, "label every sub-token of a word (default: only the first)")
 	balance := fs.Bool("balance-classes", false, "weigh the loss by inverse label frequency")
@@ -132,12 +139,13 @@ func runTrainNER(e *env, args []string) error {
 	} else if *group != "" {
 		groups = []string{*group}
 	}
+	var models []ner.GroupModel
 	for _, g := range groups {
 		so, sp := o, split
 		if g != "" {
 			sp = ner.Split{Train: ner.GroupCorpus(split.Train, g), Dev: ner.GroupCorpus(split.Dev, g), Test: ner.GroupCorpus(split.Test, g)}
 			if len(groups) > 1 {
-				so.OutDir = filepath.Join(*out, g)
+				so.OutDir = filepath.Join(*out, ner.GroupFileName(g))
 			}
 			fmt.Fprintf(e.stderr, "group %s\n", g)
 		}
@@ -145,6 +153,7 @@ func runTrainNER(e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		models = append(models, ner.GroupModel{Group: g, Dir: res.BestDir})
 		fmt.Fprintf(e.stdout, "best model: %s (epoch %d, dev F1 %.4f)\n", res.BestDir, res.BestEpoch, res.BestDevF1)
 		if res.Test != nil {
 			fmt.Fprintf(e.stdout, "test (%s):\n", filepath.Join(so.OutDir, ner.TestReportName))
@@ -153,5 +162,23 @@ func runTrainNER(e *env, args []string) error {
 			}
 		}
 	}
+	if len(groups) > 1 && split.Test != nil && len(split.Test.Documents) > 0 {
+		return mergeGroupModels(e, split.Test, models, o, *out)
+	}
 	return nil
+}
+
+// mergeGroupModels evaluates the per-group models together on the test
+// split (ner.EvaluateGroups), writes OUT/test_multilabel.{txt,json} and
+// prints the label-based summary.
+func mergeGroupModels(e *env, test *ner.Corpus, models []ner.GroupModel, o ner.TrainOptions, out string) error {
+	ge, err := ner.EvaluateGroups(test, models, ner.TaggerOptions{Device: o.Device, BatchSize: o.EvalBatchSize, MaxLen: o.MaxLen, Stride: o.Stride})
+	if err != nil {
+		return err
+	}
+	if err := ge.WriteFiles(out, "test_"); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "test, %d group models merged (%s):\n", len(models), filepath.Join(out, "test_"+ner.MultiLabelReportName))
+	return ge.WriteText(e.stdout, 4)
 }

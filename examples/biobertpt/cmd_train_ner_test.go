@@ -76,10 +76,13 @@ func TestTrainPredictEvalNER(t *testing.T) {
 	assert.Contains(t, stdout, "best model: "+best)
 	assert.Contains(t, stdout, "micro avg")
 	assert.Contains(t, stderr, "tok/s")
-	for _, f := range []string{"best/config.json", "best/model.safetensors", "best/vocab.txt", "checkpoint/trainer_state.json",
+	for _, f := range []string{"best/config.json", "best/model.safetensors", "best/vocab.txt", "latest",
 		ner.MetricsFileName, ner.TestReportName, ner.TestConllevalName, ner.TestPredName, "train.txt", "dev.txt", "test.txt"} {
 		assert.FileExists(t, filepath.Join(out, f))
 	}
+	ckpts, err := filepath.Glob(filepath.Join(out, "checkpoint-*", "trainer_state.json"))
+	require.NoError(t, err)
+	assert.Len(t, ckpts, 1, "one epoch: one checkpoint-<step>/")
 
 	text := "Paciente com dor torácica há 2 dias.\n\nNega febre; refere tosse."
 	code, stdout, stderr = runNERCmd(text, "predict", "-model", best)
