@@ -109,6 +109,14 @@ func (m *ForMaskedLM) Loss(in Inputs, labels *ts.Tensor, train bool) (out *ts.Te
 }
 
 // checkLabels validates (B, T) int64 labels against ids and moves them to dev.
+//
+// The value check (every label is IgnoreIndex or in [0, n)) runs only when
+// labels are on the CPU, where reading the minimum and maximum back is free.
+// For labels already on a CUDA device it is skipped: reading a device value
+// would make the host wait for every queued kernel on each call. CUDA callers
+// validate labels on the host when they build a batch (the ner and pretrain
+// batchers build labels from Go slices); an out-of-range label on CUDA then
+// surfaces as libtorch's device-side assertion in the loss.
 func checkLabels(s *tensors.Scope, labels, ids *ts.Tensor, dev gotch.Device, n int64) (*ts.Tensor, error) {
 	if labels == nil {
 		return nil, fmt.Errorf("bert: labels are nil")
@@ -124,20 +132,25 @@ func checkLabels(s *tensors.Scope, labels, ids *ts.Tensor, dev gotch.Device, n i
 	if len(ls) != 2 || ls[0] != is[0] || ls[1] != is[1] {
 		return nil, fmt.Errorf("bert: labels shape %v, want %v like input_ids", ls, is)
 	}
+	ldev, err := labels.Device()
+	if err != nil {
+		return nil, fmt.Errorf("bert: labels: %w", err)
+	}
+	if !ldev.IsCuda() {
+		// every label is IgnoreIndex or in [0, n)
+		ign := s.Add(labels.MustEq(ts.IntScalar(IgnoreIndex), false))
+		lo := s.Add(s.Add(labels.MustWhereScalarother(s.Add(ign.MustLogicalNot(false)), ts.IntScalar(0), false)).MustMin(false))
+		hi := s.Add(labels.MustMax(false))
+		l, h := lo.MustInt64Value([]int64{}), hi.MustInt64Value([]int64{})
+		if l < 0 || h >= n {
+			return nil, fmt.Errorf("bert: labels outside [0, %d) and not %d (found %d..%d)", n, IgnoreIndex, l, h)
+		}
+	}
 	y, err := labels.To(dev, false)
 	if err != nil {
 		return nil, fmt.Errorf("bert: labels: %w", err)
 	}
-	s.Add(y)
-	// every label is IgnoreIndex or in [0, n)
-	ign := s.Add(y.MustEq(ts.IntScalar(IgnoreIndex), false))
-	lo := s.Add(s.Add(y.MustWhereScalarother(s.Add(ign.MustLogicalNot(false)), ts.IntScalar(0), false)).MustMin(false))
-	hi := s.Add(y.MustMax(false))
-	l, h := lo.MustInt64Value([]int64{}), hi.MustInt64Value([]int64{})
-	if l < 0 || h >= n {
-		return nil, fmt.Errorf("bert: labels outside [0, %d) and not %d (found %d..%d)", n, IgnoreIndex, l, h)
-	}
-	return y, nil
+	return s.Add(y), nil
 }
 
 // Config returns the configuration.

@@ -14,7 +14,7 @@ func init() {
 	register(command{name: "bench", summary: "time the training step (hf_bench.py's JSON line: ms/step, tokens/s, peak memory)", run: runBench})
 }
 
-const benchUsage = `-task ner|mlm -batch N -seq L -dtype fp32|tf32|bf16 -steps S -warmup W [-device cpu|cuda|cuda:N] [-config mbert|small|tiny|PATH/config.json] [-attn auto|sdpa|manual] [-json] [-soak N]
+const benchUsage = `-task ner|mlm -batch N -seq L -dtype fp32|tf32|bf16 -steps S -warmup W [-device cpu|cuda|cuda:N] [-config mbert|small|tiny|PATH/config.json] [-attn auto|sdpa|manual] [-adamw auto|fused|foreach|single-tensor] [-json] [-soak N]
 
 Builds a fresh model of the config (mbert: vocab 119,547, hidden 768, 12
 layers, dropout 0.1, as ../shared/bench/hf_bench.py), one random batch with
@@ -30,12 +30,13 @@ func runBench(e *env, args []string) error {
 	task := fs.String("task", d.Task, "ner or mlm")
 	batch := fs.Int("batch", d.Batch, "batch size")
 	seq := fs.Int("seq", d.Seq, "sequence length")
-	dtype := fs.String("dtype", d.DType, "fp32, tf32 (CUDA shim builds) or bf16 (not implemented)")
+	dtype := fs.String("dtype", d.DType, "fp32, tf32 (CUDA libtorch and device) or bf16 (not implemented)")
 	steps := fs.Int("steps", d.Steps, "timed steps")
 	warmup := fs.Int("warmup", d.Warmup, "untimed warmup steps")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	config := fs.String("config", "mbert", "mbert, small, tiny or a config.json path")
 	attn := fs.String("attn", d.Attention, "attention kernel: auto, sdpa or manual")
+	adamw := fs.String("adamw", d.AdamW, "AdamW kernel: auto (fused on CUDA with libtorch >= 2, else foreach), fused, foreach or single-tensor")
 	dropout := fs.Float64("dropout", d.Dropout, "hidden and attention dropout")
 	seed := fs.Int64("seed", d.Seed, "libtorch and batch seed")
 	soak := fs.Int("soak", 0, "extra steps for the leak check (0 = off)")
@@ -53,6 +54,7 @@ func runBench(e *env, args []string) error {
 	o := d
 	o.Task, o.Batch, o.Seq, o.DType, o.Steps, o.Warmup = *task, *batch, *seq, *dtype, *steps, *warmup
 	o.Config, o.ConfigName, o.Attention, o.Dropout, o.Seed, o.Soak = cfg, name, *attn, *dropout, *seed, *soak
+	o.AdamW = *adamw
 	if err := o.Validate(); err != nil {
 		return usagef("%v", err)
 	}
@@ -85,8 +87,8 @@ func runBench(e *env, args []string) error {
 		if res.PeakMemGiB != nil {
 			mem = fmt.Sprintf("%.3f GiB (%s)", *res.PeakMemGiB, res.PeakMemKind)
 		}
-		fmt.Fprintf(e.stderr, "bench: %s %d×%d %s on %s: %.3f ms/step, %.1f tokens/s, peak memory %s\n",
-			res.Task, res.Batch, res.Seq, res.DType, res.Device, res.MsPerStep, res.TokensPerS, mem)
+		fmt.Fprintf(e.stderr, "bench: %s %d×%d %s on %s: %.3f ms/step, %.1f tokens/s, peak memory %s, %s\n",
+			res.Task, res.Batch, res.Seq, res.DType, res.Device, res.MsPerStep, res.TokensPerS, mem, res.Optim)
 		if s := res.Soak; s != nil {
 			fmt.Fprintf(e.stderr, "bench: soak %d steps: tensors %d → %d, RSS %.1f → %.1f MiB (max %.1f)\n",
 				s.Steps, s.TensorsStart, s.TensorsEnd, s.RSSStartMiB, s.RSSEndMiB, s.RSSMaxMiB)

@@ -31,6 +31,7 @@ func TestBenchTinyCPU(t *testing.T) {
 			assert.Greater(t, got["tokens_per_s"], 0.0)
 			assert.Greater(t, got["peak_mem_gib"], 0.0)
 			assert.Contains(t, got["device"], "cpu")
+			assert.Equal(t, "adamw_biobertpt_foreach", got["optim"], "-adamw auto on the CPU")
 			assert.Empty(t, errb.String(), "-json prints nothing else")
 		})
 	}
@@ -70,6 +71,7 @@ func TestBenchErrors(t *testing.T) {
 		{"extra argument", []string{"x"}, 2, "unexpected arguments"},
 		{"bf16", []string{"-dtype", "bf16"}, 1, "bf16 is not implemented"},
 		{"tf32 on cpu", []string{"-dtype", "tf32"}, 1, "tf32"},
+		{"unknown adamw", []string{"-adamw", "lamb"}, 2, `AdamW "lamb"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
@@ -198,7 +200,48 @@ func TestRunTinyCPU(t *testing.T) {
 			assert.Nil(t, res.Soak)
 			want := map[string]int64{TaskNER: 19845, TaskMLM: 20174}[task] // tiny: embeddings, 2 layers, head
 			assert.Equal(t, want, res.NParams)
+			assert.Equal(t, "adamw_biobertpt_foreach", res.Optim, "auto on the CPU")
 		})
+	}
+}
+
+// TestRunAdamWImpls runs each AdamW kernel with a large learning rate; with
+// the same seed and batch the last losses agree (the kernels compute the
+// same update) and differ from a run without updates.
+func TestRunAdamWImpls(t *testing.T) {
+	losses := map[string]float64{}
+	for _, impl := range []string{"single-tensor", "foreach", "none"} {
+		o := tinyOptions(TaskNER)
+		o.Dropout = 0 // deterministic forward
+		o.LR = 0.05
+		o.Steps = 5
+		if impl == "none" {
+			o.LR = 0
+		} else {
+			o.AdamW = impl
+		}
+		res, err := Run(o)
+		require.NoError(t, err, impl)
+		if impl != "none" {
+			assert.Equal(t, "adamw_biobertpt_"+impl, res.Optim)
+		}
+		require.NotNil(t, res.LastLoss)
+		losses[impl] = *res.LastLoss
+	}
+	t.Logf("last losses: %v", losses)
+	assert.InDelta(t, losses["single-tensor"], losses["foreach"], 2e-4)
+	assert.Greater(t, math.Abs(losses["foreach"]-losses["none"]), 0.05, "the updates change the loss")
+
+	o := tinyOptions(TaskNER)
+	o.AdamW = "lamb"
+	assert.ErrorIs(t, o.Validate(), ErrUsage)
+	o.AdamW = "fused"
+	_, err := Run(o)
+	if bbshim.HasFusedAdamW() {
+		// torch >= 2.0: a CPU kernel exists from 2.4 on
+		t.Logf("fused on CPU: %v", err)
+	} else {
+		assert.ErrorContains(t, err, "Impl fused needs libtorch >= 2.0")
 	}
 }
 
@@ -235,11 +278,20 @@ func TestRunDTypes(t *testing.T) {
 	o.DType = DTypeTF32
 	_, err = Run(o)
 	require.Error(t, err)
-	if shimAvailable {
+	if bbshim.CUDABuild() {
 		assert.ErrorContains(t, err, "TF32 applies to CUDA matmuls only")
 	} else {
 		assert.ErrorIs(t, err, ErrNoTF32)
-		assert.ErrorContains(t, err, "tf32 needs the CUDA shim (not available in this build)")
+		assert.ErrorContains(t, err, "tf32 needs a CUDA libtorch")
+	}
+
+	if !bbshim.CUDABuild() {
+		_, err = bbshim.SetAllowTF32(true)
+		assert.ErrorContains(t, err, "tf32 needs a CUDA libtorch")
+		_, err = bbshim.AllowTF32()
+		assert.ErrorContains(t, err, "tf32 needs a CUDA libtorch")
+		_, err = bbshim.CUDAMemory(0)
+		assert.ErrorContains(t, err, "need a CUDA libtorch")
 	}
 
 	o.DType = "fp16"

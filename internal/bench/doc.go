@@ -20,12 +20,16 @@
 //	tokens_per_s = Batch · Seq / (ms_per_step / 1000) (rounded to 1 decimal)
 //
 // Differences from the HF step, all reported in the JSON: the optimizer is
-// internal/optim's single-tensor AdamW ("optim"), not torch's fused one;
+// internal/optim's AdamW with Options.AdamW's kernel ("optim": fused on CUDA
+// with libtorch ≥ 2.0 by default, as HF's fused AdamW; foreach elsewhere);
 // zero_grad zeroes gradients in place instead of setting them to None; the
 // MLM loss projects only the labelled positions onto the vocabulary (the
-// loss value is the same); the per-step loss is not read (as in HF) but
-// bert's label check and the clipping coefficient each read a scalar back
-// to the host.
+// loss value is the same). Clipping uses optim.ClipGradNormDevice, whose
+// norm stays on the device, and the per-step loss is not read (as in HF);
+// bert checks label values only for CPU label tensors, so an NER step on
+// CUDA makes no device→host read. The MLM loss still does one: bert selects
+// the labelled positions with nonzero, whose output size the host must
+// know.
 //
 // # The batch
 //
@@ -40,12 +44,16 @@
 //
 // # Memory
 //
-// On CUDA, peak_mem_gib would be torch.cuda.max_memory_allocated(); gotch
-// v0.9.1 exposes no caching-allocator statistics, so it is null and
-// peak_mem_kind says why. gpu_process_mem_gib is the process's GPU memory
-// as nvidia-smi reports it after the timed steps (the caching allocator
-// keeps its peak reservation, so this is about peak reserved plus the CUDA
-// context), null when nvidia-smi cannot see the process. On CPU,
+// On CUDA, peak_mem_gib is torch.cuda.max_memory_allocated() and
+// peak_reserved_gib max_memory_reserved(), read through the bbshim package
+// that internal/setup installs into the patched gotch (the peak is reset
+// before the model is built and read after the timed steps, as
+// hf_bench.py does; peak_mem_kind "cuda_max_memory_allocated"). When the
+// shim was built without the allocator statistics (no CUDA runtime headers
+// at setup) both are null and peak_mem_kind says why. gpu_process_mem_gib
+// is the process's GPU memory as nvidia-smi reports it after the timed
+// steps (about peak reserved plus the CUDA context), null when nvidia-smi
+// cannot see the process. On CPU,
 // peak_mem_gib is the process's peak resident set (VmHWM in
 // /proc/self/status), reset before the model is built by writing 5 to
 // /proc/self/clear_refs, as HF resets the CUDA peak before building.
@@ -58,10 +66,11 @@
 //
 // # Precision
 //
-// fp32 runs with libtorch's default matmul precision ("highest"). tf32
-// needs at::globalContext().setAllowTF32CuBLAS, which gotch does not wrap:
-// it is available only in builds with the biobertpt_cudashim tag (a C++ shim
-// in this package, see cudashim.cpp and BENCHMARKS.md) and only on CUDA.
+// fp32 runs with libtorch's default matmul precision ("highest"; on CUDA
+// builds TF32 is switched off explicitly). tf32 sets
+// at::globalContext().setAllowTF32CuBLAS/CuDNN through bbshim (restored
+// after the run); it needs a CUDA libtorch (ErrNoTF32 otherwise) and a CUDA
+// device.
 // bf16 (autocast, or a bf16 model copy with fp32 master weights) is not
 // implemented and is reported as an error; no number is ever made up.
 //

@@ -9,11 +9,10 @@
 set -uo pipefail
 out=${OUT:-.}
 source .device/env.sh
+# setup installs the bbshim package (TF32 switch, fused AdamW, CUDA
+# allocator stats) into the patched gotch; no build tags or flags needed.
 go run ./internal/setup >&2 || exit 1
-# The tf32 rows need the C++ shim (cudashim.cpp), built against the
-# machine's torch headers.
-export CGO_CXXFLAGS="-I$LIBTORCH/include ${CGO_CXXFLAGS:-}"
-go build -tags biobertpt_cudashim -o /tmp/biobertpt ./examples/biobertpt || exit 1
+go build -o /tmp/biobertpt ./examples/biobertpt || exit 1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2
 
 grid=("ner 4 256 fp32" "ner 4 256 tf32" "ner 4 256 bf16" "mlm 4 512 fp32" "mlm 4 512 tf32" "mlm 4 512 bf16"
@@ -26,6 +25,12 @@ for row in "${grid[@]}"; do
       "$task" "$batch" "$seq" "$dtype" >>"$out/ours.jsonl"
   fi
   tail -n1 "$out/ours.jsonl"
+done
+# AdamW kernel lever: the batch-4 NER row with each kernel (fused is the default).
+for impl in foreach single-tensor; do
+  /tmp/biobertpt bench -device cuda -config mbert -task ner -batch 4 -seq 256 -dtype tf32 -adamw "$impl" \
+    -steps 30 -warmup 5 -json >>"$out/ours_adamw.jsonl" 2>>/tmp/bench.err || echo "{\"adamw\":\"$impl\",\"error\":true}" >>"$out/ours_adamw.jsonl"
+  tail -n1 "$out/ours_adamw.jsonl"
 done
 python3 .device/hf_bench.py --all --out "$out/hf.jsonl" >/dev/null
 cat "$out/hf.jsonl"

@@ -10,6 +10,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/optim"
 )
 
 // Tasks and dtypes, as hf_bench.py spells them.
@@ -33,7 +34,7 @@ type Options struct {
 	Task   string // "ner" (TaskNER) or "mlm" (TaskMLM)
 	Batch  int    // 4
 	Seq    int    // 256; at most the config's max_position_embeddings
-	DType  string // "fp32"; "tf32" needs a biobertpt_cudashim build on CUDA; "bf16" is not implemented
+	DType  string // "fp32"; "tf32" needs a CUDA libtorch and device; "bf16" is not implemented
 	Steps  int    // 30 timed steps (hf_bench.py --all)
 	Warmup int    // 5 untimed steps before the clock starts
 
@@ -50,8 +51,12 @@ type Options struct {
 	// Attention is "auto" (SDPA when the linked libtorch has it, else the
 	// manual kernel; the default), "sdpa" or "manual".
 	Attention string
-	LR        float64 // 5e-5, constant (hf_bench.py)
-	Seed      int64   // 0: libtorch's seed and the batch's
+	// AdamW is optim.AdamWOptions.Impl: "auto" (default: fused on CUDA
+	// with libtorch ≥ 2.0, else foreach), "fused", "foreach" or
+	// "single-tensor".
+	AdamW string
+	LR    float64 // 5e-5, constant (hf_bench.py)
+	Seed  int64   // 0: libtorch's seed and the batch's
 	// Soak, when > 0, runs that many extra steps after the timed ones and
 	// reports tensors and resident memory before and after them.
 	Soak int
@@ -66,7 +71,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		Task: TaskNER, Batch: 4, Seq: 256, DType: DTypeFP32, Steps: 30, Warmup: 5,
-		Device: gotch.CPU, ConfigName: "mbert", Dropout: 0.1, Attention: "auto", LR: 5e-5,
+		Device: gotch.CPU, ConfigName: "mbert", Dropout: 0.1, Attention: "auto", AdamW: optim.ImplAuto, LR: 5e-5,
 	}
 }
 
@@ -97,6 +102,11 @@ func (o Options) Validate() error {
 		return bad("Dropout %v must be < 1", o.Dropout)
 	case o.Attention != "auto" && o.Attention != "sdpa" && o.Attention != "manual":
 		return bad("Attention %q: want auto, sdpa or manual", o.Attention)
+	}
+	switch o.AdamW {
+	case "", optim.ImplAuto, optim.ImplFused, optim.ImplForeach, optim.ImplSingleTensor:
+	default:
+		return bad("AdamW %q: want auto, fused, foreach or single-tensor", o.AdamW)
 	}
 	cfg := o.config()
 	if err := cfg.Validate(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/nn"
 	"github.com/sugarme/gotch/ts"
 
@@ -26,9 +27,16 @@ const Impl = "biobertpt-go (gotch v0.9.1)"
 
 // Peak-memory kinds of Result.PeakMemKind.
 const (
-	PeakHostRSS      = "host_peak_rss_vmhwm"                            // VmHWM reset before the model was built
-	PeakHostRSSTotal = "host_peak_rss_vmhwm_since_start"                // VmHWM could not be reset: the process's peak
-	PeakCUDAMissing  = "unavailable: gotch has no CUDA allocator stats" // CUDA: see the package doc
+	PeakHostRSS      = "host_peak_rss_vmhwm"             // VmHWM reset before the model was built
+	PeakHostRSSTotal = "host_peak_rss_vmhwm_since_start" // VmHWM could not be reset: the process's peak
+	// PeakCUDAAllocated: torch.cuda.max_memory_allocated() (and
+	// peak_reserved_gib max_memory_reserved()) from the caching allocator
+	// through the setup-installed bbshim, peak reset before the model was
+	// built, as hf_bench.py.
+	PeakCUDAAllocated = "cuda_max_memory_allocated"
+	// PeakCUDAMissing: the shim has no allocator statistics (CUDA runtime
+	// headers not found at setup); gpu_process_mem_gib is the fallback.
+	PeakCUDAMissing = "unavailable: bbshim built without CUDA allocator stats"
 )
 
 // Result is one benchmark's JSON line: hf_bench.py's fields in its order
@@ -44,17 +52,17 @@ type Result struct {
 	TokensPerS      float64  `json:"tokens_per_s"`
 	PeakMemGiB      *float64 `json:"peak_mem_gib"` // see PeakMemKind
 	Device          string   `json:"device"`
-	PeakReservedGiB *float64 `json:"peak_reserved_gib"` // CUDA caching allocator; null (not exposed by gotch)
+	PeakReservedGiB *float64 `json:"peak_reserved_gib"` // CUDA caching allocator's peak reserved; null on CPU
 	Steps           int      `json:"steps"`
 	Warmup          int      `json:"warmup"`
 	Dropout         float64  `json:"dropout"`
-	Optim           string   `json:"optim"`            // "adamw_biobertpt_single-tensor"
+	Optim           string   `json:"optim"`            // "adamw_biobertpt_" + fused, foreach or single-tensor
 	MatmulPrecision string   `json:"matmul_precision"` // "highest" (fp32) or "high" (tf32)
 	AttnUsed        string   `json:"attn_used"`        // "sdpa" or "manual"
 	NParams         int64    `json:"n_params"`
 	LastLoss        *float64 `json:"last_loss"` // loss of the last timed step; null when not finite
 
-	PeakMemKind      string      `json:"peak_mem_kind"`       // PeakHostRSS, PeakHostRSSTotal or PeakCUDAMissing
+	PeakMemKind      string      `json:"peak_mem_kind"`       // PeakHostRSS, PeakHostRSSTotal, PeakCUDAAllocated or PeakCUDAMissing
 	GPUProcessMemGiB *float64    `json:"gpu_process_mem_gib"` // nvidia-smi, CUDA only
 	Config           string      `json:"config"`              // mbert, small, tiny or the config.json path
 	Impl             string      `json:"impl"`
@@ -122,6 +130,11 @@ func run(o Options, prec string) (*Result, error) {
 		if ResetPeakRSS() != nil {
 			peakKind = PeakHostRSSTotal
 		}
+	} else if bbshim.HasCUDAStats() {
+		if err := bbshim.ResetCUDAPeak(o.Device.Value); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		peakKind = PeakCUDAAllocated
 	}
 	r, err := newRunner(o)
 	if err != nil {
@@ -170,6 +183,14 @@ func run(o Options, prec string) (*Result, error) {
 		return nil, err
 	}
 	if o.Device.IsCuda() {
+		if peakKind == PeakCUDAAllocated {
+			st, err := bbshim.CUDAMemory(o.Device.Value)
+			if err != nil {
+				return nil, fmt.Errorf("bench: %w", err)
+			}
+			res.PeakMemGiB = ptr(round(float64(st.AllocatedPeak)/(1<<30), 3))
+			res.PeakReservedGiB = ptr(round(float64(st.ReservedPeak)/(1<<30), 3))
+		}
 		if g, ok := gpuProcessMemGiB(); ok {
 			res.GPUProcessMemGiB = ptr(round(g, 3))
 		}
@@ -306,7 +327,9 @@ func newRunner(o Options) (_ *runner, err error) {
 	for i, p := range params {
 		r.params[i] = optim.Param{Name: p.Name, Tensor: p.Tensor}
 	}
-	if r.opt, err = optim.NewAdamW(r.params, optim.DefaultAdamWOptions()); err != nil {
+	ao := optim.DefaultAdamWOptions()
+	ao.Impl = o.AdamW
+	if r.opt, err = optim.NewAdamW(r.params, ao); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	b, err := MakeBatch(o.Task, o.Batch, o.Seq, r.cfg.VocabSize, uint64(o.Seed))
@@ -326,6 +349,8 @@ func newRunner(o Options) (_ *runner, err error) {
 }
 
 // step is hf_bench.py's step(): loss, backward, clip 1.0, AdamW, zero_grad.
+// Nothing is read back from the device: the clipping norm stays a device
+// tensor (dropped unread), the loss is read only by lastLoss.
 func (r *runner) step() error {
 	loss, err := r.loss(r.in, r.labels)
 	if err != nil {
@@ -338,7 +363,11 @@ func (r *runner) step() error {
 	if err := loss.Backward(); err != nil {
 		return fmt.Errorf("backward: %w", err)
 	}
-	if _, err := optim.ClipGradNorm(r.params, ClipNorm); err != nil {
+	norm, err := optim.ClipGradNormDevice(r.params, ClipNorm)
+	if err != nil {
+		return err
+	}
+	if err := norm.Drop(); err != nil {
 		return err
 	}
 	if err := r.opt.Step(r.o.LR); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -31,7 +32,28 @@ type AdamWOptions struct {
 	// NoDecay reports the parameters that get weight decay 0 (the second
 	// parameter group). nil means HFNoDecay.
 	NoDecay func(name string) bool
+	// Impl selects the update kernel: ImplAuto (the default, also for ""),
+	// ImplFused, ImplForeach or ImplSingleTensor. See AdamW.Implementation.
+	Impl string
 }
+
+// AdamW implementations (AdamWOptions.Impl). All compute the same update;
+// they differ in how many libtorch ops (GPU kernel launches) a step takes.
+const (
+	// ImplAuto is ImplFused when every parameter is on one CUDA device with
+	// one dtype and the linked libtorch has at::_fused_adamw_ (≥ 2.0),
+	// else ImplForeach.
+	ImplAuto = "auto"
+	// ImplFused is torch 2.x's fused=True: one at::_fused_adamw_ kernel per
+	// weight-decay group, step counters on the device.
+	ImplFused = "fused"
+	// ImplForeach is torch 1.13's foreach=True (_multi_tensor_adamw): nine
+	// _foreach_ ops over all parameters.
+	ImplForeach = "foreach"
+	// ImplSingleTensor is torch's foreach=False (_single_tensor_adamw):
+	// about a dozen gotch ops per parameter.
+	ImplSingleTensor = "single-tensor"
+)
 
 // DefaultAdamWOptions returns HF Trainer's AdamW settings with the paper's
 // weight decay: betas (0.9, 0.999), eps 1e-8, weight decay 0.01, biases and
@@ -52,6 +74,11 @@ func (o AdamWOptions) Validate() error {
 	case !(o.WeightDecay >= 0) || math.IsInf(o.WeightDecay, 0):
 		return fmt.Errorf("optim: AdamWOptions.WeightDecay %v must be finite and >= 0", o.WeightDecay)
 	}
+	switch o.Impl {
+	case "", ImplAuto, ImplFused, ImplForeach, ImplSingleTensor:
+	default:
+		return fmt.Errorf("optim: AdamWOptions.Impl %q: want auto, fused, foreach or single-tensor", o.Impl)
+	}
 	return nil
 }
 
@@ -68,6 +95,9 @@ func HFNoDecay(name string) bool {
 type paramState struct {
 	expAvg, expAvgSq *ts.Tensor // nil until the parameter's first update
 	step             int64      // updates of this parameter (torch's state["step"])
+	// devStep is step as a float32 0-dim tensor on the parameter's device
+	// (ImplFused only; made from step when nil).
+	devStep *ts.Tensor
 }
 
 // AdamW is torch.optim.AdamW (decoupled weight decay, bias correction, no
@@ -81,6 +111,7 @@ type AdamW struct {
 	state  []paramState
 	steps  int64 // Step calls
 	index  map[string]int
+	impl   string // resolved: ImplFused, ImplForeach or ImplSingleTensor
 	closed bool
 }
 
@@ -113,7 +144,50 @@ func NewAdamW(params []Param, o AdamWOptions) (*AdamW, error) {
 		a.decay = append(a.decay, !o.NoDecay(p.Name))
 	}
 	a.state = make([]paramState, len(params))
+	impl, err := resolveImpl(o.Impl, a.params)
+	if err != nil {
+		return nil, err
+	}
+	a.impl = impl
 	return a, nil
+}
+
+// resolveImpl picks the kernel for the requested implementation.
+func resolveImpl(req string, params []Param) (impl string, err error) {
+	defer recoverTorch(&err, "NewAdamW")
+	// fused takes one device and one dtype per kernel launch.
+	dev, err := params[0].Tensor.Device()
+	if err != nil {
+		return "", fmt.Errorf("optim: NewAdamW: %w", err)
+	}
+	kind := params[0].Tensor.DType()
+	uniform := true
+	for _, p := range params[1:] {
+		d, err := p.Tensor.Device()
+		if err != nil {
+			return "", fmt.Errorf("optim: NewAdamW: %s: %w", p.Name, err)
+		}
+		if d != dev || p.Tensor.DType() != kind {
+			uniform = false
+			break
+		}
+	}
+	switch req {
+	case "", ImplAuto:
+		if uniform && dev.IsCuda() && bbshim.HasFusedAdamW() {
+			return ImplFused, nil
+		}
+		return ImplForeach, nil
+	case ImplFused:
+		if !bbshim.HasFusedAdamW() {
+			maj, min, _ := bbshim.TorchVersion()
+			return "", fmt.Errorf("optim: NewAdamW: Impl fused needs libtorch >= 2.0 (linked: %d.%d)", maj, min)
+		}
+		if !uniform {
+			return "", errors.New("optim: NewAdamW: Impl fused needs every parameter on one device with one dtype")
+		}
+	}
+	return req, nil
 }
 
 // Options returns the options in use (NoDecay filled in).
@@ -134,11 +208,9 @@ func (a *AdamW) Decays(name string) (decay, ok bool) {
 // Steps returns the number of Step calls made (restored by LoadStateDict).
 func (a *AdamW) Steps() int64 { return a.steps }
 
-// Implementation names the update kernel in use. gotch v0.9.1 generates no
-// bindings for torch's _foreach_* and _fused_adamw_ ops, so this is always
-// "single-tensor" (torch's _single_tensor_adamw, the default of torch 1.13
-// and of torch 2.x with foreach=False); see doc.go.
-func (a *AdamW) Implementation() string { return "single-tensor" }
+// Implementation names the update kernel in use: ImplFused, ImplForeach or
+// ImplSingleTensor (AdamWOptions.Impl with ImplAuto resolved); see doc.go.
+func (a *AdamW) Implementation() string { return a.impl }
 
 // stepScalars holds the per-step constants of one bias-correction step.
 type stepScalars struct {
@@ -171,6 +243,62 @@ func (a *AdamW) Step(lr float64) (err error) {
 	}
 	defer setGradEnabled(prev)
 
+	// The parameters with a gradient, their (lazily created) state.
+	var live []int
+	var grads []*ts.Tensor
+	defer func() {
+		for _, g := range grads {
+			g.MustDrop()
+		}
+	}()
+	for i, p := range a.params {
+		g, err := p.Tensor.Grad(false)
+		if err != nil {
+			return fmt.Errorf("optim: AdamW.Step: %s: %w", p.Name, err)
+		}
+		if !g.MustDefined() {
+			g.MustDrop()
+			continue
+		}
+		grads = append(grads, g)
+		if a.state[i].expAvg == nil {
+			if err := a.initState(i); err != nil {
+				return err
+			}
+		}
+		live = append(live, i)
+	}
+	for _, i := range live {
+		a.state[i].step++
+	}
+	if len(live) > 0 {
+		switch a.impl {
+		case ImplFused:
+			err = a.stepFused(lr, live, grads)
+		case ImplForeach:
+			err = a.stepForeach(lr, live, grads)
+		default:
+			err = a.stepSingle(lr, live, grads)
+		}
+		if err != nil {
+			return fmt.Errorf("optim: AdamW.Step: %w", err)
+		}
+	}
+	a.steps++
+	return nil
+}
+
+// biasCorrections returns −lr/(1 − β1ᵗ) and √(1 − β2ᵗ) as Python floats, as
+// torch computes them (C pow, IEEE sqrt).
+func (o AdamWOptions) biasCorrections(lr float64, t int64) (negStepSize, bc2Sqrt float64) {
+	bc1 := 1 - cpow(o.Beta1, float64(t))
+	bc2 := 1 - cpow(o.Beta2, float64(t))
+	return -(lr / bc1), math.Sqrt(bc2)
+}
+
+// stepSingle is torch's _single_tensor_adamw over the parameters in live
+// (step counters already incremented): update for each one in turn.
+func (a *AdamW) stepSingle(lr float64, live []int, grads []*ts.Tensor) error {
 	o := a.opts
 	decayS := ts.FloatScalar(1 - lr*o.WeightDecay)
 	b1 := ts.FloatScalar(o.Beta1)
@@ -190,40 +318,63 @@ func (a *AdamW) Step(lr float64) (err error) {
 		runtime.KeepAlive(eps)
 		runtime.KeepAlive(perStep)
 	}()
-
-	for i, p := range a.params {
-		g, err := p.Tensor.Grad(false)
-		if err != nil {
-			return fmt.Errorf("optim: AdamW.Step: %s: %w", p.Name, err)
-		}
-		if !g.MustDefined() {
-			g.MustDrop()
-			continue
-		}
+	for k, i := range live {
 		st := &a.state[i]
-		if st.expAvg == nil {
-			if err := a.initState(i); err != nil {
-				g.MustDrop()
-				return err
-			}
-		}
-		st.step++
 		sc, ok := perStep[st.step]
 		if !ok {
-			// Python floats, as torch computes them (C pow, IEEE sqrt).
-			bc1 := 1 - cpow(o.Beta1, float64(st.step))
-			bc2 := 1 - cpow(o.Beta2, float64(st.step))
-			sc = stepScalars{negStepSize: ts.FloatScalar(-(lr / bc1)), bc2Sqrt: ts.FloatScalar(math.Sqrt(bc2))}
+			ns, bs := o.biasCorrections(lr, st.step)
+			sc = stepScalars{negStepSize: ts.FloatScalar(ns), bc2Sqrt: ts.FloatScalar(bs)}
 			perStep[st.step] = sc
 		}
-		err = a.update(p.Tensor, g, st, a.decay[i] && o.WeightDecay != 0, decayS, b1, b2, oneMinusB1, oneMinusB2, eps, sc)
-		g.MustDrop()
-		if err != nil {
-			return fmt.Errorf("optim: AdamW.Step: %s: %w", p.Name, err)
+		if err := a.update(a.params[i].Tensor, grads[k], st, a.decay[i] && o.WeightDecay != 0, decayS, b1, b2, oneMinusB1, oneMinusB2, eps, sc); err != nil {
+			return fmt.Errorf("%s: %w", a.params[i].Name, err)
 		}
 	}
-	a.steps++
 	return nil
+}
+
+// stepForeach is torch 1.13's _multi_tensor_adamw over the parameters in
+// live (step counters already incremented), through gotch's bbshim package:
+// one _foreach_ op per line of the update, over all of them at once.
+func (a *AdamW) stepForeach(lr float64, live []int, grads []*ts.Tensor) error {
+	o := a.opts
+	n := len(live)
+	params, ms, vs := make([]*ts.Tensor, n), make([]*ts.Tensor, n), make([]*ts.Tensor, n)
+	decay := make([]bool, n)
+	negStep, bc2Sqrt := make([]float64, n), make([]float64, n)
+	for k, i := range live {
+		st := a.state[i]
+		params[k], ms[k], vs[k] = a.params[i].Tensor, st.expAvg, st.expAvgSq
+		decay[k] = a.decay[i] && o.WeightDecay != 0
+		negStep[k], bc2Sqrt[k] = o.biasCorrections(lr, st.step)
+	}
+	return bbshim.AdamWForeach(params, grads, ms, vs, decay, 1-lr*o.WeightDecay, negStep, bc2Sqrt, o.Beta1, o.Beta2, o.Eps)
+}
+
+// stepFused is torch 2.x's _fused_adamw over the parameters in live: the
+// device step counters (made from the host ones when missing) are
+// incremented and at::_fused_adamw_ runs once per weight-decay group.
+func (a *AdamW) stepFused(lr float64, live []int, grads []*ts.Tensor) error {
+	o := a.opts
+	n := len(live)
+	params, ms, vs, steps := make([]*ts.Tensor, n), make([]*ts.Tensor, n), make([]*ts.Tensor, n), make([]*ts.Tensor, n)
+	decay := make([]bool, n)
+	for k, i := range live {
+		st := &a.state[i]
+		if st.devStep == nil {
+			dev, err := a.params[i].Tensor.Device()
+			if err != nil {
+				return err
+			}
+			// the shim adds the 1 that st.step already counts
+			if st.devStep, err = scalarTensor(float64(st.step-1), dev); err != nil {
+				return fmt.Errorf("%s: step tensor: %w", a.params[i].Name, err)
+			}
+		}
+		params[k], ms[k], vs[k], steps[k] = a.params[i].Tensor, st.expAvg, st.expAvgSq, st.devStep
+		decay[k] = a.decay[i] && o.WeightDecay != 0
+	}
+	return bbshim.AdamWFused(params, grads, ms, vs, steps, decay, lr, o.Beta1, o.Beta2, o.WeightDecay, o.Eps)
 }
 
 // update is torch 1.13's _single_tensor_adamw for one parameter, written
@@ -323,18 +474,27 @@ func ZeroGrads(params []Param) (err error) {
 }
 
 func zeroGrads(params []Param) error {
+	var grads []*ts.Tensor
+	defer func() {
+		for _, g := range grads {
+			g.MustDrop()
+		}
+	}()
 	for _, p := range params {
 		g, err := p.Tensor.Grad(false)
 		if err != nil {
 			return fmt.Errorf("optim: zero grad %s: %w", p.Name, err)
 		}
-		if g.MustDefined() {
-			err = dropResult(g.ZeroOut(g, false))
+		if !g.MustDefined() {
+			g.MustDrop()
+			continue
 		}
-		g.MustDrop()
-		if err != nil {
-			return fmt.Errorf("optim: zero grad %s: %w", p.Name, err)
-		}
+		grads = append(grads, g)
+	}
+	// one _foreach_zero_ over all gradients: multi-tensor kernels on CUDA
+	// instead of one launch (and one Go→C call) per gradient
+	if err := bbshim.Zero(grads); err != nil {
+		return fmt.Errorf("optim: zero grad: %w", err)
 	}
 	return nil
 }
@@ -488,6 +648,9 @@ func (a *AdamW) dropState() {
 			a.state[i].expAvg.MustDrop()
 			a.state[i].expAvgSq.MustDrop()
 		}
+		if a.state[i].devStep != nil {
+			a.state[i].devStep.MustDrop()
+		}
 		a.state[i] = paramState{}
 	}
 }
@@ -509,6 +672,18 @@ func scalarInt(t *ts.Tensor) (int64, error) {
 		return 0, fmt.Errorf("step %v is not an integer", f)
 	}
 	return int64(f), nil
+}
+
+// scalarTensor returns a float32 0-dim tensor holding v on dev (gotch's
+// factories cannot take an empty shape: a [1] tensor is squeezed).
+func scalarTensor(v float64, dev gotch.Device) (*ts.Tensor, error) {
+	s := ts.FloatScalar(v)
+	defer runtime.KeepAlive(s)
+	t, err := ts.Full([]int64{1}, s, gotch.Float, dev)
+	if err != nil {
+		return nil, err
+	}
+	return t.Squeeze(true)
 }
 
 func equalShape(a, b []int64) bool {

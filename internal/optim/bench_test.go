@@ -11,8 +11,14 @@ import (
 
 // BenchmarkAdamWStep10M times one AdamW update of 10M float32 parameters
 // split into BERT-like tensors (100 × [256 × 384] weights + 100 biases),
-// gradients fixed, on the CPU.
+// gradients fixed, on the CPU, for each implementation.
 func BenchmarkAdamWStep10M(b *testing.B) {
+	for _, impl := range []string{ImplSingleTensor, ImplForeach} {
+		b.Run(impl, func(b *testing.B) { benchAdamW(b, impl) })
+	}
+}
+
+func benchAdamW(b *testing.B, impl string) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var params []Param
@@ -39,7 +45,9 @@ func BenchmarkAdamWStep10M(b *testing.B) {
 			p.Tensor.MustDrop()
 		}
 	}()
-	opt, err := NewAdamW(params, DefaultAdamWOptions())
+	o := DefaultAdamWOptions()
+	o.Impl = impl
+	opt, err := NewAdamW(params, o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,7 +64,9 @@ func BenchmarkAdamWStep10M(b *testing.B) {
 	}
 }
 
-// BenchmarkClipGradNorm10M times clip_grad_norm_ over the same 10M set.
+// BenchmarkClipGradNorm10M times clip_grad_norm_ over the same 10M set:
+// ClipGradNorm (reads the norm back) and ClipGradNormDevice (foreach ops,
+// no read).
 func BenchmarkClipGradNorm10M(b *testing.B) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -75,10 +85,20 @@ func BenchmarkClipGradNorm10M(b *testing.B) {
 			p.Tensor.MustDrop()
 		}
 	}()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := ClipGradNorm(params, 1e9); err != nil {
-			b.Fatal(err)
+	b.Run("host", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := ClipGradNorm(params, 1e9); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("device", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			n, err := ClipGradNormDevice(params, 1e9)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n.MustDrop()
+		}
+	})
 }

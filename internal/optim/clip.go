@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -109,6 +110,60 @@ func ClipGradNorm(params []Param, maxNorm float64) (totalNorm float64, err error
 		}
 	}
 	return totalNorm, nil
+}
+
+// ClipGradNormDevice is ClipGradNorm without any device→host read, as
+// torch 2.x's clip_grad_norm_(foreach=True): the per-gradient norms
+// (_foreach_norm), total = ‖norms‖₂, coef = clamp(maxNorm / (total + 1e-6),
+// max=1) and gᵢ ← gᵢ · coef (_foreach_mul_) are all computed on the
+// gradients' device, so on CUDA the call only queues kernels. It returns
+// the total norm as a new 0-dim tensor that the caller drops; read it only
+// when needed (every N steps), since reading waits for the device. With no
+// gradient at all it returns a 0 on the first parameter's device (torch:
+// tensor(0.)). Non-finite norms are not an error (error_if_nonfinite=False).
+func ClipGradNormDevice(params []Param, maxNorm float64) (totalNorm *ts.Tensor, err error) {
+	if !(maxNorm > 0) || math.IsInf(maxNorm, 0) {
+		return nil, fmt.Errorf("optim: ClipGradNormDevice: max norm %v must be finite and > 0", maxNorm)
+	}
+	if len(params) == 0 {
+		return nil, fmt.Errorf("optim: ClipGradNormDevice: no parameters")
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer recoverTorch(&err, "ClipGradNormDevice")
+	var grads []*ts.Tensor
+	defer func() {
+		for _, g := range grads {
+			g.MustDrop()
+		}
+	}()
+	for _, p := range params {
+		g, err := p.Tensor.Grad(false)
+		if err != nil {
+			return nil, fmt.Errorf("optim: ClipGradNormDevice: %s: %w", p.Name, err)
+		}
+		if !g.MustDefined() {
+			g.MustDrop()
+			continue
+		}
+		grads = append(grads, g)
+	}
+	if len(grads) == 0 {
+		dev, err := params[0].Tensor.Device()
+		if err != nil {
+			return nil, fmt.Errorf("optim: ClipGradNormDevice: %w", err)
+		}
+		z, err := scalarTensor(0, dev)
+		if err != nil {
+			return nil, fmt.Errorf("optim: ClipGradNormDevice: %w", err)
+		}
+		return z, nil
+	}
+	total, err := bbshim.ClipGradNorm(grads, maxNorm)
+	if err != nil {
+		return nil, fmt.Errorf("optim: ClipGradNormDevice: %w", err)
+	}
+	return total, nil
 }
 
 func allDims(t *ts.Tensor) []int64 {

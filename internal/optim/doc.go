@@ -22,15 +22,32 @@
 // which AdamWOptions.NoDecay is true (default HFNoDecay: "bias" anywhere in
 // the name or "LayerNorm.weight") get λ = 0.
 //
+// Kernels (AdamWOptions.Impl, reported by Implementation()): gotch v0.9.1
+// generates no bindings for torch's _foreach_* ops nor for _fused_adamw_,
+// so those go through the bbshim package that internal/torchsetup installs
+// into the patched gotch copy (C++ in internal/torchsetup/shim).
+//
+//   - ImplForeach: torch 1.13's _multi_tensor_adamw (foreach=True), nine
+//     _foreach_ ops over all parameters per step, with per-parameter step
+//     sizes as scalar lists. Default on the CPU and on CUDA with libtorch < 2.
+//   - ImplFused: torch 2.x's _fused_adamw (fused=True), one
+//     at::_fused_adamw_ call per weight-decay group; the step counters are
+//     float32 device tensors as in torch (kept beside the host counts and
+//     rebuilt from them after LoadStateDict). Default on CUDA with
+//     libtorch ≥ 2.0 when all parameters share one device and dtype.
+//   - ImplSingleTensor: _single_tensor_adamw, about a dozen gotch ops per
+//     parameter. gotch exposes no alpha argument for add_, so m's update is
+//     a multiply then an add where torch uses one fused multiply-add.
+//
 // Against torch 1.13 (testdata/gen_adamw.py, two groups, clipping, HF's
-// schedule, 25 steps) the parameters agree within 1.2e-7: gotch exposes no
-// alpha argument for add_, so m's update is a multiply then an add where
-// torch uses one fused multiply-add; every other op is evaluated in torch's
-// order. The update kernel is the single-tensor one: gotch v0.9.1 generates
-// no bindings for torch's _foreach_* ops nor for _fused_adamw_ (torch ≥ 2.0),
-// so Implementation() reports "single-tensor" everywhere; a multi-tensor or
-// fused kernel needs a C++ shim in the patched gotch copy (see
-// internal/torchsetup) and would be selected behind the same API.
+// schedule, 25 steps) the single-tensor and foreach kernels agree with
+// torch within 1.2e-7 and with each other within 1.2e-7 over the 25 steps
+// (tests allow 1e-6). The fused kernel computes the bias corrections on the
+// device in float32 (torch's kernel), so it may differ from the others by a
+// few float32 roundings; it is untested here (CPU libtorch 1.13) and is
+// checked by TestAdamWParityWithTorch wherever at::_fused_adamw_ has a CPU
+// kernel (libtorch ≥ 2.4). On the CPU (10M parameters, libtorch 1.13)
+// foreach takes about two thirds of single-tensor's time (BENCHMARKS.md).
 //
 // State: StateDict returns "<name>.exp_avg", "<name>.exp_avg_sq" (copies)
 // and "<name>.step" (int64 scalar) for every parameter that has been
@@ -52,7 +69,12 @@
 //
 // ClipGradNorm is torch.nn.utils.clip_grad_norm_ with norm_type 2:
 // total = ‖(‖g₁‖₂, …, ‖gₙ‖₂)‖₂ and gᵢ ← gᵢ · min(1, maxNorm / (total + 1e-6)),
-// computed in the gradients' dtype on their device.
+// computed in the gradients' dtype on their device. It returns the norm as
+// a float64, so it waits for the device (two reads per call).
+// ClipGradNormDevice computes the same with foreach ops (torch 2.x's
+// foreach=True path, through bbshim) and returns the norm as a 0-dim device
+// tensor: nothing is read back, so a CUDA training step can queue its
+// kernels without a host sync and read the norm only every N steps.
 //
 // # Threads and memory
 //
@@ -64,4 +86,5 @@
 // temporaries are dropped before returning (AdamW.Step leaves
 // len(ts.ExistingTensors) unchanged). gotch's in-place wrappers leak one
 // tensor handle per call, so updates use out= variants with out = self.
+// ZeroGrad zeroes all gradients with one _foreach_zero_ (bbshim).
 package optim

@@ -54,3 +54,31 @@ func Example() {
 	// 0.503 -1.492 2.485
 	// lr at step 0: 0 peak: 0.1
 }
+
+// ClipGradNormDevice leaves the norm on the device; read it only when it is
+// logged.
+func ExampleClipGradNormDevice() {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+
+	w := ts.MustOfSlice([]float32{3, 4}).MustSetRequiresGrad(true, true)
+	defer w.MustDrop()
+	sq := w.MustMul(w, false)
+	loss := sq.MustSum(gotch.Float, false) // Σ w², gradient 2w = (6, 8), norm 10
+	_ = loss.Backward()
+	sq.MustDrop()
+	loss.MustDrop()
+
+	norm, err := optim.ClipGradNormDevice([]optim.Param{{Name: "w", Tensor: w}}, 1.0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer norm.MustDrop()
+	g := w.MustGrad(false)
+	defer g.MustDrop()
+	v := make([]float32, 2)
+	_ = g.CopyData(v, 2)
+	fmt.Printf("norm %.1f, clipped gradient %.3f %.3f\n", norm.MustFloat64Value([]int64{}), v[0], v[1])
+	// Output: norm 10.0, clipped gradient 0.600 0.800
+}

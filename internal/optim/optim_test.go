@@ -2,6 +2,7 @@ package optim
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -84,6 +86,10 @@ func values(t testing.TB, x *ts.Tensor) []float32 {
 
 // fixture holds parameters built from the parity file.
 type fixture struct {
+	// deviceClip makes run clip with ClipGradNormDevice instead of
+	// ClipGradNorm.
+	deviceClip bool
+
 	p      *parity
 	params []Param
 	byName map[string]*ts.Tensor
@@ -156,8 +162,20 @@ func (f *fixture) run(t testing.TB, opt *AdamW, sched LinearSchedule, from, to i
 	for s := from; s < to; s++ {
 		require.NoError(t, opt.ZeroGrad())
 		f.backward(t, s)
-		norm, err := ClipGradNorm(f.params, f.p.MaxNorm)
-		require.NoError(t, err)
+		var norm float64
+		if f.deviceClip {
+			nt, err := ClipGradNormDevice(f.params, f.p.MaxNorm)
+			require.NoError(t, err)
+			if check {
+				norm, err = nt.Float64Value([]int64{})
+				require.NoError(t, err)
+			}
+			nt.MustDrop()
+		} else {
+			var err error
+			norm, err = ClipGradNorm(f.params, f.p.MaxNorm)
+			require.NoError(t, err)
+		}
 		lr := sched.LR(s)
 		require.NoError(t, opt.Step(lr))
 		if !check {
@@ -182,15 +200,43 @@ func parityOptions(p *parity) AdamWOptions {
 	return AdamWOptions{Beta1: p.Betas[0], Beta2: p.Betas[1], Eps: p.Eps, WeightDecay: p.WeightDecay}
 }
 
+// cpuFused reports whether at::_fused_adamw_ has a CPU kernel (torch ≥ 2.4).
+func cpuFused() bool {
+	maj, min, _ := bbshim.TorchVersion()
+	return bbshim.HasFusedAdamW() && (maj > 2 || min >= 4)
+}
+
 func TestAdamWParityWithTorch(t *testing.T) {
+	impls := []string{"", ImplSingleTensor, ImplForeach, ImplFused}
+	for _, impl := range impls {
+		for _, deviceClip := range []bool{false, true} {
+			t.Run(fmt.Sprintf("impl=%q/deviceClip=%v", impl, deviceClip), func(t *testing.T) {
+				if impl == ImplFused && !cpuFused() {
+					t.Skip("no CPU at::_fused_adamw_ in this libtorch (needs >= 2.4)")
+				}
+				testAdamWParity(t, impl, deviceClip)
+			})
+		}
+	}
+}
+
+func testAdamWParity(t *testing.T, impl string, deviceClip bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	p := loadParity(t)
 	f := newFixture(t, p)
+	f.deviceClip = deviceClip
 	defer f.drop()
-	opt, err := NewAdamW(f.params, parityOptions(p))
+	o := parityOptions(p)
+	o.Impl = impl
+	opt, err := NewAdamW(f.params, o)
 	require.NoError(t, err)
 	defer opt.Close()
+	want := impl
+	if impl == "" {
+		want = ImplForeach // CPU parameters
+	}
+	assert.Equal(t, want, opt.Implementation())
 	for _, n := range p.Names {
 		d, ok := opt.Decays(n)
 		require.True(t, ok)
@@ -525,23 +571,191 @@ func TestClipGradNorm(t *testing.T) {
 }
 
 func TestAdamWStepDoesNotLeak(t *testing.T) {
+	for _, impl := range []string{ImplSingleTensor, ImplForeach} {
+		t.Run(impl, func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
+			p := loadParity(t)
+			f := newFixture(t, p)
+			defer f.drop()
+			o := parityOptions(p)
+			o.Impl = impl
+			opt, err := NewAdamW(f.params, o)
+			require.NoError(t, err)
+			defer opt.Close()
+			f.run(t, opt, LinearSchedule{BaseLR: 0.01, Total: 100}, 0, 1, false) // state created
+			before := len(ts.ExistingTensors)
+			for i := 0; i < 50; i++ {
+				require.NoError(t, opt.ZeroGrad())
+				f.backward(t, i%p.Steps)
+				if impl == ImplForeach {
+					n, err := ClipGradNormDevice(f.params, 0.5)
+					require.NoError(t, err)
+					n.MustDrop()
+				} else {
+					_, err := ClipGradNorm(f.params, 0.5)
+					require.NoError(t, err)
+				}
+				require.NoError(t, opt.Step(0.01))
+			}
+			assert.Equal(t, before, len(ts.ExistingTensors))
+		})
+	}
+}
+
+// TestAdamWForeachEqualsSingleTensor runs the two kernels side by side on
+// the parity fixture's 25 steps and compares every parameter after every
+// step.
+func TestAdamWForeachEqualsSingleTensor(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	p := loadParity(t)
-	f := newFixture(t, p)
-	defer f.drop()
-	opt, err := NewAdamW(f.params, parityOptions(p))
-	require.NoError(t, err)
-	defer opt.Close()
-	f.run(t, opt, LinearSchedule{BaseLR: 0.01, Total: 100}, 0, 1, false) // state created
-	before := len(ts.ExistingTensors)
-	for i := 0; i < 50; i++ {
-		require.NoError(t, opt.ZeroGrad())
-		f.backward(t, i%p.Steps)
-		_, err := ClipGradNorm(f.params, 0.5)
+	sched := LinearSchedule{BaseLR: p.BaseLR, Warmup: p.Warmup, Total: p.Total}
+	fs := map[string]*fixture{}
+	opts := map[string]*AdamW{}
+	for _, impl := range []string{ImplSingleTensor, ImplForeach} {
+		f := newFixture(t, p)
+		defer f.drop()
+		o := parityOptions(p)
+		o.Impl = impl
+		opt, err := NewAdamW(f.params, o)
 		require.NoError(t, err)
-		require.NoError(t, opt.Step(0.01))
+		defer opt.Close()
+		fs[impl], opts[impl] = f, opt
 	}
-	assert.Equal(t, before, len(ts.ExistingTensors))
+	require.Equal(t, 25, p.Steps)
+	maxDiff := 0.0
+	for s := 0; s < p.Steps; s++ {
+		for impl, f := range fs {
+			f.run(t, opts[impl], sched, s, s+1, false)
+		}
+		for _, n := range p.Names {
+			a, b := values(t, fs[ImplSingleTensor].byName[n]), values(t, fs[ImplForeach].byName[n])
+			for i := range a {
+				maxDiff = math.Max(maxDiff, math.Abs(float64(a[i])-float64(b[i])))
+				require.InDelta(t, a[i], b[i], 1e-6, "%s[%d] after step %d", n, i, s)
+			}
+		}
+	}
+	t.Logf("max |single-tensor − foreach| over 25 steps: %.3g", maxDiff)
+	// Same state dict layout from both.
+	sa, na, err := opts[ImplSingleTensor].StateDict()
+	require.NoError(t, err)
+	defer dropAll(sa)
+	sb, nb, err := opts[ImplForeach].StateDict()
+	require.NoError(t, err)
+	defer dropAll(sb)
+	assert.Equal(t, na, nb)
+	require.Len(t, sb, len(sa))
+	for k := range sa {
+		require.Contains(t, sb, k)
+	}
+}
+
+func TestAdamWImplOption(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	x := ts.MustZeros([]int64{2}, gotch.Float, gotch.CPU)
+	defer x.MustDrop()
+	o := DefaultAdamWOptions()
+	o.Impl = "turbo"
+	assert.ErrorContains(t, o.Validate(), `Impl "turbo"`)
+	_, err := NewAdamW([]Param{{"a", x}}, o)
+	assert.ErrorContains(t, err, "want auto, fused, foreach or single-tensor")
+
+	for impl, want := range map[string]string{"": ImplForeach, ImplAuto: ImplForeach, ImplForeach: ImplForeach, ImplSingleTensor: ImplSingleTensor} {
+		o.Impl = impl
+		opt, err := NewAdamW([]Param{{"a", x}}, o)
+		require.NoError(t, err, impl)
+		assert.Equal(t, want, opt.Implementation(), "CPU parameters, impl %q", impl)
+		require.NoError(t, opt.Close())
+	}
+	o.Impl = ImplFused
+	opt, err := NewAdamW([]Param{{"a", x}}, o)
+	if bbshim.HasFusedAdamW() {
+		require.NoError(t, err)
+		assert.Equal(t, ImplFused, opt.Implementation())
+		require.NoError(t, opt.Close())
+	} else {
+		assert.ErrorContains(t, err, "Impl fused needs libtorch >= 2.0")
+	}
+}
+
+func TestClipGradNormDevice(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	a := newLeaf(t, []float64{3, 0}, []int64{2})
+	defer a.MustDrop()
+	b := newLeaf(t, []float64{4}, []int64{1})
+	defer b.MustDrop()
+	none := newLeaf(t, []float64{1}, []int64{1})
+	defer none.MustDrop()
+	params := []Param{{"a", a}, {"b", b}, {"none", none}}
+
+	n, err := ClipGradNormDevice(params, 1)
+	require.NoError(t, err)
+	v, err := n.Float64Value([]int64{})
+	require.NoError(t, err)
+	n.MustDrop()
+	assert.Equal(t, 0.0, v, "no gradients: norm 0")
+
+	for _, tc := range []struct {
+		name         string
+		max          float64
+		wantA, wantB []float32
+	}{
+		{"no clipping above the norm", 10, []float32{3, 0}, []float32{4}},
+		{"clip to 1", 1, []float32{float32(3 * (1 / (5 + 1e-6))), 0}, []float32{float32(4 * (1 / (5 + 1e-6)))}},
+		{"clip to 2.5", 2.5, []float32{float32(3 * (2.5 / (5 + 1e-6))), 0}, []float32{float32(4 * (2.5 / (5 + 1e-6)))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			require.NoError(t, ZeroGrads(params))
+			setGrads(t, a, []float32{3, 0}, b, []float32{4})
+			before := len(ts.ExistingTensors)
+			n, err := ClipGradNormDevice(params, tc.max)
+			require.NoError(t, err)
+			assert.Equal(t, before+1, len(ts.ExistingTensors), "only the norm tensor is new")
+			assert.Equal(t, []int64{}, n.MustSize(), "0-dim")
+			v, err := n.Float64Value([]int64{})
+			require.NoError(t, err)
+			n.MustDrop()
+			assert.InDelta(t, 5.0, v, 1e-6)
+			ga, err := a.Grad(false)
+			require.NoError(t, err)
+			defer ga.MustDrop()
+			gb, err := b.Grad(false)
+			require.NoError(t, err)
+			defer gb.MustDrop()
+			assert.InDeltaSlice(t, tc.wantA, values(t, ga), 1e-6)
+			assert.InDeltaSlice(t, tc.wantB, values(t, gb), 1e-6)
+		})
+	}
+	_, err = ClipGradNormDevice(params, 0)
+	assert.ErrorContains(t, err, "max norm")
+	_, err = ClipGradNormDevice(nil, 1)
+	assert.ErrorContains(t, err, "no parameters")
+}
+
+// setGrads sets a's and b's gradients to ga and gb (loss = Σ a·ga + Σ b·gb).
+func setGrads(t *testing.T, a *ts.Tensor, ga []float32, b *ts.Tensor, gb []float32) {
+	t.Helper()
+	ca := ts.MustOfSlice(ga)
+	cb := ts.MustOfSlice(gb)
+	pa, err := a.Mul(ca, false)
+	require.NoError(t, err)
+	pb, err := b.Mul(cb, false)
+	require.NoError(t, err)
+	sa, err := pa.Sum(gotch.Float, false)
+	require.NoError(t, err)
+	sb, err := pb.Sum(gotch.Float, false)
+	require.NoError(t, err)
+	loss, err := sa.Add(sb, false)
+	require.NoError(t, err)
+	require.NoError(t, loss.Backward())
+	for _, x := range []*ts.Tensor{ca, cb, pa, pb, sa, sb, loss} {
+		x.MustDrop()
+	}
 }

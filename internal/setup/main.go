@@ -64,8 +64,11 @@ func runSetup(module, cache string, apt, build bool, logf func(string, ...any)) 
 		kind = "CUDA"
 	}
 	reused := "prepared now"
-	if res.Reused {
+	switch {
+	case res.Reused:
 		reused = "reused (nothing changed)"
+	case res.ShimInstalled:
+		reused = "reused; bbshim package re-installed"
 	}
 	fmt.Printf("libtorch     %s (%s, %s build, _GLIBCXX_USE_CXX11_ABI=%d)\n", in.Version, in.Source, kind, in.CXX11ABI)
 	fmt.Printf("  headers    %s\n", strings.Join(in.IncludeDir, " "))

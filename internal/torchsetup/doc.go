@@ -14,4 +14,30 @@
 // returns that as an ordinary error, never a silently wrong result.
 // PointModule writes a go.work replace so that a module builds against the
 // copy. The command internal/setup (make setup) runs all of it.
+//
+// # The bbshim package
+//
+// Prepare also installs a small C++ shim as an extra package of the copy,
+// <copy>/bbshim (import path github.com/sugarme/gotch/bbshim), for what
+// gotch does not wrap: a multi-tensor AdamW step (at::_foreach_*, libtorch
+// ≥ 1.13), a fused one (at::_fused_adamw_, libtorch ≥ 2.0), gradient
+// clipping that stays on the device (_foreach_norm, _foreach_mul_), zeroing
+// all gradients at once (_foreach_zero_), the TF32
+// switch (at::globalContext().setAllowTF32CuBLAS/CuDNN; CUDA builds only)
+// and the CUDA caching allocator's statistics (getDeviceStats /
+// resetPeakStats; CUDA builds whose CUDA runtime headers are found:
+// $CUDA_HOME, $CUDA_PATH, pip's nvidia/*/include beside torch,
+// /usr/local/cuda). Its sources are internal/torchsetup/shim (bbshim.cpp,
+// bbshim.h, bbshim.go.in), embedded in this package; cgo_flags.go is
+// generated like libtch/lib.go's flags for the install, plus
+// -DBIOBERTPT_CUDA=1 on CUDA installs. Every C function returns NULL or a
+// malloc'ed error message: no C++ exception crosses cgo.
+//
+// The shim is versioned by a hash of its sources and flags (State.ShimHash,
+// and bbshim.Version in the installed Go file). patchVersion is not part of
+// the copy's cache key, and a changed shim does not bump it: Prepare
+// re-installs only the bbshim directory of an otherwise current copy, in
+// place, so the copy's path, and with it Go's path-keyed cache of libtch's
+// 18k-line C++ wrapper (minutes to compile), stays valid; only bbshim.cpp
+// (about 10 s) is compiled again.
 package torchsetup

@@ -34,6 +34,7 @@ type State struct {
 	PatchVersion int       `json:"patch_version"`
 	Install      Install   `json:"install"`
 	Stubbed      []string  `json:"stubbed"`
+	ShimHash     string    `json:"shim_hash"` // the installed bbshim package (see installShim)
 	PreparedAt   time.Time `json:"prepared_at"`
 }
 
@@ -42,6 +43,9 @@ type Result struct {
 	Dir    string // the patched gotch copy
 	State  State
 	Reused bool // nothing changed since the last run
+	// ShimInstalled is true when the bbshim package was (re)installed
+	// into an otherwise reused copy (its sources or flags changed).
+	ShimInstalled bool
 }
 
 // PrepareOptions configures Prepare.
@@ -97,7 +101,23 @@ func Prepare(in Install, o PrepareOptions) (Result, error) {
 	}
 	dest := filepath.Join(cache, "gotch-"+GotchVersion+"-"+hashKey(in))
 	if st, ok := readState(dest); ok && st.Key == in.Key() && st.PatchVersion == patchVersion {
-		return Result{Dir: dest, State: st, Reused: true}, nil
+		hash, err := shimHash(in, cudaRuntimeInclude(in))
+		if err != nil {
+			return Result{}, fmt.Errorf("torchsetup: shim: %w", err)
+		}
+		if st.ShimHash == hash && shimCurrent(dest, hash) {
+			return Result{Dir: dest, State: st, Reused: true}, nil
+		}
+		// Only the shim changed: re-install it in place (same path, so
+		// Go's cache of the unchanged libtch/ts packages stays valid).
+		logf("installing the bbshim package %s into %s", hash, dest)
+		if st.ShimHash, err = installShim(dest, in, cxxOf(o), logf); err != nil {
+			return Result{}, err
+		}
+		if err := writeState(dest, st); err != nil {
+			return Result{}, err
+		}
+		return Result{Dir: dest, State: st, ShimInstalled: true}, nil
 	}
 	logf("preparing a patched gotch %s for libtorch %s (%s) in %s", GotchVersion, in.Version, in.Source, dest)
 	src, err := gotchSource()
@@ -113,10 +133,7 @@ func Prepare(in Install, o PrepareOptions) (Result, error) {
 	if err := os.WriteFile(filepath.Join(libtch, "lib.go"), []byte(libGo(in)), 0o644); err != nil {
 		return Result{}, err
 	}
-	cxx := o.CXX
-	if cxx == "" {
-		cxx = "g++"
-	}
+	cxx := cxxOf(o)
 	stubbed, err := stubLoop(in, libtch, cxx, logf)
 	if err != nil {
 		return Result{}, err
@@ -124,12 +141,15 @@ func Prepare(in Install, o PrepareOptions) (Result, error) {
 	if err := patchGoSide(tmp); err != nil {
 		return Result{}, err
 	}
-	st := State{Key: in.Key(), PatchVersion: patchVersion, Install: in, Stubbed: stubbed, PreparedAt: time.Now().UTC()}
-	b, _ := json.MarshalIndent(st, "", "  ")
+	hash, err := installShim(tmp, in, cxx, logf)
+	if err != nil {
+		return Result{}, err
+	}
+	st := State{Key: in.Key(), PatchVersion: patchVersion, Install: in, Stubbed: stubbed, ShimHash: hash, PreparedAt: time.Now().UTC()}
 	if err := os.WriteFile(filepath.Join(libtch, "STUBBED.txt"), []byte(strings.Join(stubbed, "\n")+"\n"), 0o644); err != nil {
 		return Result{}, err
 	}
-	if err := os.WriteFile(filepath.Join(tmp, stateFile), b, 0o644); err != nil {
+	if err := writeState(tmp, st); err != nil {
 		return Result{}, err
 	}
 	_ = os.RemoveAll(dest)
@@ -137,6 +157,21 @@ func Prepare(in Install, o PrepareOptions) (Result, error) {
 		return Result{}, fmt.Errorf("torchsetup: %w", err)
 	}
 	return Result{Dir: dest, State: st}, nil
+}
+
+func writeState(dir string, st State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("torchsetup: %w", err)
+	}
+	tmp := filepath.Join(dir, stateFile+".tmp")
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("torchsetup: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, stateFile)); err != nil {
+		return fmt.Errorf("torchsetup: %w", err)
+	}
+	return nil
 }
 
 func readState(dir string) (State, bool) {
@@ -398,4 +433,12 @@ func patchGoSide(dir string) error {
 var UseFinalizer = true
 `
 	return os.WriteFile(filepath.Join(dir, "ts", "biobertpt_patch.go"), []byte(extra), 0o644)
+}
+
+// cxxOf is the C++ compiler of o ("g++" when empty).
+func cxxOf(o PrepareOptions) string {
+	if o.CXX == "" {
+		return "g++"
+	}
+	return o.CXX
 }

@@ -31,15 +31,17 @@ func PointModule(moduleDir, patched string) error {
 	return goCmd(moduleDir, "work", "edit", "-replace="+GotchModule+"@"+GotchVersion+"="+patched)
 }
 
-// CompileOnce builds gotch's packages in moduleDir's workspace, so that the
-// C++ wrappers (about 70 s on one core) are compiled into Go's build cache
-// now rather than during the first test.
+// CompileOnce builds gotch's packages and the bbshim package in moduleDir's
+// workspace, so that the C++ wrappers (about 70 s on one core; the shim a
+// few seconds) are compiled into Go's build cache now rather than during the
+// first test.
 func CompileOnce(moduleDir string) error {
-	return goCmd(moduleDir, "build", GotchModule+"/ts", GotchModule+"/nn")
+	return goCmd(moduleDir, "build", GotchModule+"/ts", GotchModule+"/nn", ShimPackage)
 }
 
 // Probe runs a small program against the patched gotch that reports the
-// devices and checks a tensor op and a stubbed op; it returns its output.
+// devices, checks a tensor op and a stubbed op, and reports what the bbshim
+// package has compiled in; it returns its output.
 func Probe(moduleDir string) (string, error) {
 	dir, err := os.MkdirTemp(moduleDir, ".probe-")
 	if err != nil {
@@ -53,6 +55,7 @@ import (
 	"runtime"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -66,6 +69,7 @@ func main() {
 	q := ts.MustOnes([]int64{1, 1, 2, 4}, gotch.Float, gotch.CPU)
 	_, err := ts.ScaledDotProductAttention(q, q, q, ts.None, 0, false, nil)
 	fmt.Printf("sdpa_available=%v\n", err == nil)
+	fmt.Printf("bbshim_cuda=%v\nbbshim_fused_adamw=%v\nbbshim_cuda_stats=%v\n", bbshim.CUDABuild(), bbshim.HasFusedAdamW(), bbshim.HasCUDAStats())
 }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
