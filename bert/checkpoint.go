@@ -117,59 +117,45 @@ func loadDir(dir string) (*Config, map[string]safetensors.Tensor, string, error)
 // LoadModel loads a BertModel (with pooler) from dir. Head weights in the
 // checkpoint (cls.*, classifier.*) are ignored and reported.
 func LoadModel(dir string, o LoadOptions) (*Model, *LoadReport, error) {
-	c, w, file, err := loadDir(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := NewModel(c, o.device())
-	if err != nil {
-		return nil, nil, err
-	}
-	rep, err := load(m.vs, m.params, "", w, file, o)
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, rep, nil
+	return loadAs(dir, o, "", NewModel)
 }
 
 // LoadForMaskedLM loads a BertForMaskedLM from dir; a BertForPreTraining
 // checkpoint (mBERT, BioBERTpt) works too, its NSP head is ignored.
 func LoadForMaskedLM(dir string, o LoadOptions) (*ForMaskedLM, *LoadReport, error) {
-	c, w, file, err := loadDir(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := NewForMaskedLM(c, o.device())
-	if err != nil {
-		return nil, nil, err
-	}
-	rep, err := load(m.Bert.vs, m.params, "bert.", w, file, o)
-	if err != nil {
-		return nil, nil, err
-	}
-	return m, rep, nil
+	return loadAs(dir, o, "bert.", NewForMaskedLM)
 }
 
 // LoadForTokenClassification loads a BertForTokenClassification from dir.
 // With o.Labels the model gets those labels; a checkpoint without a matching
 // classifier then needs o.AllowNewHead.
 func LoadForTokenClassification(dir string, o LoadOptions) (*ForTokenClassification, *LoadReport, error) {
+	return loadAs(dir, o, "bert.", func(c *Config, dev gotch.Device) (*ForTokenClassification, error) {
+		if o.Labels != nil {
+			if err := c.SetLabels(o.Labels); err != nil {
+				return nil, err
+			}
+		}
+		return NewForTokenClassification(c, dev)
+	})
+}
+
+// loadAs reads dir's config.json and weights, builds the model with
+// newModel on o's device and loads the weights into it (load, with the
+// model's keys under prefix: "" for BertModel, "bert." for the heads).
+func loadAs[M Pretrained](dir string, o LoadOptions, prefix string, newModel func(*Config, gotch.Device) (M, error)) (M, *LoadReport, error) {
+	var none M
 	c, w, file, err := loadDir(dir)
 	if err != nil {
-		return nil, nil, err
+		return none, nil, err
 	}
-	if o.Labels != nil {
-		if err := c.SetLabels(o.Labels); err != nil {
-			return nil, nil, err
-		}
-	}
-	m, err := NewForTokenClassification(c, o.device())
+	m, err := newModel(c, o.device())
 	if err != nil {
-		return nil, nil, err
+		return none, nil, err
 	}
-	rep, err := load(m.Bert.vs, m.params, "bert.", w, file, o)
+	rep, err := load(m.VarStore(), m.Parameters(), prefix, w, file, o)
 	if err != nil {
-		return nil, nil, err
+		return none, nil, err
 	}
 	return m, rep, nil
 }

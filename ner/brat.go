@@ -47,14 +47,21 @@ func ReadBRAT(path string, o BRATOptions) (*Corpus, error) {
 	if strings.HasSuffix(strings.ToLower(path), ".ann") {
 		path = path[:len(path)-4] + ".txt"
 	}
-	files, err := listFiles(path, []string{".txt"})
+	return readStandoff(path, ".txt", o.Lenient, readBRATDocument)
+}
+
+// readStandoff reads every file of listFiles(path, {ext}) with read (nil for
+// a skipped document) into an IOB2 corpus whose document IDs and groups
+// are the files' IDs: the loop that ReadBRAT and ReadSemClinBr share.
+func readStandoff(path, ext string, lenient bool, read func(path string, p *problems, rep *Report) (*Document, error)) (*Corpus, error) {
+	files, err := listFiles(path, []string{ext})
 	if err != nil {
 		return nil, err
 	}
 	c := &Corpus{Scheme: IOB2}
-	p := &problems{lenient: o.Lenient}
+	p := &problems{lenient: lenient}
 	for _, f := range files {
-		d, err := readBRATDocument(f.path, p, &c.Report)
+		d, err := read(f.path, p, &c.Report)
 		if err != nil {
 			return nil, err
 		}

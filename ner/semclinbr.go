@@ -55,30 +55,7 @@ func ReadSemClinBr(path string, o SemClinBrOptions) (*Corpus, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	files, err := listFiles(path, []string{".xml"})
-	if err != nil {
-		return nil, err
-	}
-	c := &Corpus{Scheme: IOB2}
-	p := &problems{lenient: o.Lenient}
-	for _, f := range files {
-		d, err := readSemClinBrFile(f.path, p, &c.Report)
-		if err != nil {
-			return nil, err
-		}
-		c.Report.Files++
-		if d == nil {
-			continue
-		}
-		d.ID, d.Group = f.id, f.id
-		c.Documents = append(c.Documents, *d)
-	}
-	c.Warnings = p.warnings
-	c.Report.Skipped = p.skipped
-	if len(c.Documents) == 0 {
-		return nil, fmt.Errorf("ner: read %s: no documents", path)
-	}
-	return c, nil
+	return readStandoff(path, ".xml", o.Lenient, readSemClinBrFile)
 }
 
 func readSemClinBrFile(path string, p *problems, rep *Report) (d *Document, err error) {

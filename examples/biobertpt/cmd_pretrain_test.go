@@ -12,6 +12,7 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
+	"github.com/biobertpt-go/biobertpt/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,13 +26,10 @@ func tinyPretrainFiles(t *testing.T) (dir, config, vocab, notes, bio string) {
 	cfg.VocabSize = strings.Count(string(demodata.Vocab()), "\n")
 	config = filepath.Join(dir, "config.json")
 	require.NoError(t, cfg.Save(config))
-	vocab = filepath.Join(dir, "vocab.txt")
-	require.NoError(t, os.WriteFile(vocab, demodata.Vocab(), 0o644))
-	lines := strings.SplitAfter(demodata.ClinicalText(), "\n")
-	notes = filepath.Join(dir, "notes.txt")
-	require.NoError(t, os.WriteFile(notes, []byte(strings.Join(lines[:200], "")), 0o644))
-	bio = filepath.Join(dir, "bio.txt")
-	require.NoError(t, os.WriteFile(bio, []byte(strings.Join(lines[200:400], "")), 0o644))
+	vocab = testutil.WriteFile(t, dir, "vocab.txt", string(demodata.Vocab()))
+	lines := testutil.ClinicalLines()
+	notes = testutil.WriteFile(t, dir, "notes.txt", lines[:200]...)
+	bio = testutil.WriteFile(t, dir, "bio.txt", lines[200:400]...)
 	return dir, config, vocab, notes, bio
 }
 

@@ -59,7 +59,7 @@ func TestTrainNERSemClinBrAllGroups(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	data := semClinBrCorpus(t, 20)
-	model := nerTinyModel(t, []string{"LABEL_0", "LABEL_1"}, 0)
+	model := nerTinyModel(t, 0)
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := runNERCmd("", "train-ner", "-corpus", "semclinbr", "-data", data, "-model", model, "-out", out,
 		"-group", "all", "-epochs", "10", "-batch", "4", "-lr", "5e-3", "-max-len", "64", "-stride", "16", "-quiet")

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,10 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/demodata"
+	"github.com/biobertpt-go/biobertpt/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/ner"
 )
 
@@ -27,38 +25,14 @@ func runNERCmd(stdin string, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// nerDemoFiles writes the first n files of the demo NER corpus (CLINpt
-// format) to a directory.
-func nerDemoFiles(t *testing.T, n int) string {
-	t.Helper()
-	dir := t.TempDir()
-	files, err := fs.ReadDir(demodata.NERFS(), ".")
-	require.NoError(t, err)
-	for _, f := range files[:min(n, len(files))] {
-		b, err := fs.ReadFile(demodata.NERFS(), f.Name())
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f.Name()), b, 0o644))
-	}
-	return dir
-}
-
 // nerTinyModel writes a freshly initialised tiny token-classification
-// model with the demo vocabulary.
-func nerTinyModel(t *testing.T, labels []string, dropout float64) string {
+// model (labels LABEL_0, LABEL_1; 128 positions) with the demo vocabulary.
+func nerTinyModel(t *testing.T, dropout float64) string {
 	t.Helper()
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	dir := t.TempDir()
-	cfg := bert.TinyConfig()
-	cfg.VocabSize = strings.Count(string(demodata.Vocab()), "\n")
-	cfg.MaxPositionEmbeddings = 128
-	cfg.HiddenDropoutProb, cfg.AttentionProbsDropoutProb = dropout, dropout
-	require.NoError(t, cfg.SetLabels(labels))
-	m, err := bert.NewForTokenClassification(cfg, gotch.CPU)
-	require.NoError(t, err)
-	require.NoError(t, m.Save(dir))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "vocab.txt"), demodata.Vocab(), 0o644))
-	return dir
+	return testutil.TinyModelDir(t, bert.HeadTokenClassification, []string{"LABEL_0", "LABEL_1"}, func(c *bert.Config) {
+		c.MaxPositionEmbeddings = 128
+		c.HiddenDropoutProb, c.AttentionProbsDropoutProb = dropout, dropout
+	})
 }
 
 // TestTrainPredictEvalNER runs train-ner for one short epoch, then predict
@@ -66,8 +40,8 @@ func nerTinyModel(t *testing.T, labels []string, dropout float64) string {
 func TestTrainPredictEvalNER(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	data := nerDemoFiles(t, 12)
-	model := nerTinyModel(t, []string{"LABEL_0", "LABEL_1"}, 0.1)
+	data := testutil.NERDir(t, 12)
+	model := nerTinyModel(t, 0.1)
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := runNERCmd("", "train-ner", "-corpus", "clinpt", "-data", data, "-model", model, "-out", out,
 		"-epochs", "1", "-batch", "8", "-lr", "5e-3", "-max-len", "64", "-stride", "16")

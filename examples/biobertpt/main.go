@@ -10,7 +10,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 )
 
 func init() {
@@ -51,7 +52,7 @@ func register(c command) {
 }
 
 // errUsage marks an error whose message is a usage problem (exit status 2).
-var errUsage = errors.New("usage")
+var errUsage = cli.ErrUsage
 
 // newFlags returns a flag set that reports errors instead of exiting.
 func newFlags(e *env, name, usage string) *flag.FlagSet {
@@ -78,17 +79,7 @@ func run(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "biobertpt: unknown command %q (run \"biobertpt help\")\n", args[0])
 		return 2
 	}
-	if err := c.run(e, args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(e.stderr, "biobertpt %s: %v\n", c.name, err)
-		if errors.Is(err, errUsage) {
-			return 2
-		}
-		return 1
-	}
-	return 0
+	return cli.Status("biobertpt "+c.name, c.run(e, args[1:]), e.stderr)
 }
 
 func printHelp(w io.Writer) {
@@ -105,9 +96,9 @@ func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "\nRun \"biobertpt <command> -h\" for a command's flags.")
 }
 
-// usagef returns a usage error.
+// usagef returns a usage error (cli.Usagef, the message trimmed).
 func usagef(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", errUsage, strings.TrimSpace(fmt.Sprintf(format, a...)))
+	return cli.Usagef("%s", strings.TrimSpace(fmt.Sprintf(format, a...)))
 }
 
 func main() {

@@ -21,7 +21,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -41,11 +40,8 @@ func init() {
 
 func main() { cli.Main("compare", run) }
 
-// errUsage marks a command-line error; usagef returns one.
-var (
-	errUsage = cli.ErrUsage
-	usagef   = cli.Usagef
-)
+// usagef returns a command-line error (exit status 2).
+var usagef = cli.Usagef
 
 const usage = `usage: compare [flags] RESULT_DIR...
 
@@ -63,12 +59,7 @@ Flags:
 
 // run is the program; main calls it with the process's arguments and streams.
 func run(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("compare", usage, stderr)
 	out := fs.String("out", "compare-out", "directory for report.md and the charts (created)")
 	samples := fs.Int("bootstrap", 1000, "bootstrap resamples of the test sentences (intervals and paired tests)")
 	conf := fs.Float64("confidence", 0.95, "level of the bootstrap intervals")

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"image/png"
 	"math/rand/v2"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/biobertpt-go/biobertpt/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
 
@@ -281,9 +281,5 @@ func TestRunErrors(t *testing.T) {
 		})
 	}
 
-	var stdout, stderr bytes.Buffer
-	err := run([]string{"-h"}, &stdout, &stderr)
-	assert.ErrorIs(t, err, flag.ErrHelp)
-	assert.Contains(t, stderr.String(), "-bootstrap")
-	assert.Contains(t, stderr.String(), "(default 1000)")
+	testutil.Help(t, run, "-bootstrap", "(default 1000)")
 }

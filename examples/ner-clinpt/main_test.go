@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,29 +11,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/sugarme/gotch"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/demodata"
+	"github.com/biobertpt-go/biobertpt/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/metrics"
-	"github.com/biobertpt-go/biobertpt/tokenize"
 )
-
-// tinyModel saves a tiny BERT (no head) with demodata's vocabulary.
-func tinyModel(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "tiny-bert")
-	tok, err := tokenize.New(strings.Split(strings.TrimRight(string(demodata.Vocab()), "\n"), "\n"), tokenize.DefaultOptions(), "demodata")
-	require.NoError(t, err)
-	cfg := bert.TinyConfig()
-	cfg.VocabSize = tok.VocabSize()
-	m, err := bert.NewModel(cfg, gotch.CPU)
-	require.NoError(t, err)
-	require.NoError(t, m.Save(dir))
-	require.NoError(t, tok.Save(dir))
-	return dir
-}
 
 // clinptXLSX writes the first n documents of the demo corpus as CLINpt
 // workbooks (token, POS, lemma, tag; no header, as CLINpt).
@@ -43,15 +24,10 @@ func clinptXLSX(t *testing.T, n int) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "clinpt")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
-	files, err := fs.ReadDir(demodata.NERFS(), ".")
-	require.NoError(t, err)
-	for _, f := range files[:n] {
-		b, err := fs.ReadFile(demodata.NERFS(), f.Name())
-		require.NoError(t, err)
+	for _, d := range testutil.NERDocs(t, n) {
 		x := excelize.NewFile()
 		row := 1
-		for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-			cells := strings.Split(line, "\t")
+		for _, cells := range d.Rows {
 			vals := make([]any, len(cells))
 			for i, c := range cells {
 				vals[i] = c
@@ -61,7 +37,7 @@ func clinptXLSX(t *testing.T, n int) string {
 			require.NoError(t, x.SetSheetRow("Sheet1", cell, &vals))
 			row++
 		}
-		require.NoError(t, x.SaveAs(filepath.Join(dir, strings.TrimSuffix(f.Name(), ".tsv")+".xlsx")))
+		require.NoError(t, x.SaveAs(filepath.Join(dir, strings.TrimSuffix(d.Name, ".tsv")+".xlsx")))
 		require.NoError(t, x.Close())
 	}
 	return dir
@@ -73,7 +49,7 @@ func TestRunTiny(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a tiny model")
 	}
-	model := tinyModel(t)
+	model := testutil.TinyModelDir(t, bert.HeadBase, nil, nil)
 	data := clinptXLSX(t, 12)
 	out := filepath.Join(t.TempDir(), "results", "CLINpt", "tiny")
 	var stdout, stderr bytes.Buffer
@@ -132,22 +108,12 @@ func TestRunErrors(t *testing.T) {
 		{"device", []string{"-data", "x", "-out", "y", "-device", "gpu"}, "-device"},
 		{"argument", []string{"-data", "x", "-out", "y", "z"}, "unexpected argument"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			err := run(tc.args, &stdout, &stderr)
-			require.Error(t, err)
-			assert.ErrorIs(t, err, errUsage)
-			assert.Contains(t, err.Error(), tc.want)
-		})
+		t.Run(tc.name, func(t *testing.T) { testutil.UsageError(t, run, tc.args, tc.want) })
 	}
 	var stdout, stderr bytes.Buffer
 	err := run([]string{"-data", filepath.Join(t.TempDir(), "missing"), "-out", t.TempDir()}, &stdout, &stderr)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "missing")
 
-	err = run([]string{"-h"}, &stdout, &stderr)
-	assert.ErrorIs(t, err, flag.ErrHelp)
-	for _, want := range []string{"-data", "-model", `(default "bert-base-multilingual-cased")`, "(default 10)", "(default 3e-05)", "(default 4)", "(default 256)"} {
-		assert.Contains(t, stderr.String(), want)
-	}
+	testutil.Help(t, run, "-data", "-model", `(default "bert-base-multilingual-cased")`, "(default 10)", "(default 3e-05)", "(default 4)", "(default 256)")
 }

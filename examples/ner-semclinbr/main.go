@@ -22,7 +22,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,10 +34,8 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
-	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/metrics"
 	"github.com/biobertpt-go/biobertpt/ner"
-	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 func init() {
@@ -49,11 +46,8 @@ func init() {
 
 func main() { cli.Main("ner-semclinbr", run) }
 
-// errUsage marks a command-line error; usagef returns one.
-var (
-	errUsage = cli.ErrUsage
-	usagef   = cli.Usagef
-)
+// usagef returns a command-line error (exit status 2).
+var usagef = cli.Usagef
 
 const usage = `usage: ner-semclinbr -data DIR -out DIR [-model NAME|DIR] [-groups G1,G2,...] [flags]
 
@@ -81,31 +75,10 @@ type Manifest struct {
 
 // run is the program; main calls it with the process's arguments and streams.
 func run(args []string, stdout, stderr io.Writer) error {
-	def := ner.DefaultTrainOptions()
-	fs := flag.NewFlagSet("ner-semclinbr", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("ner-semclinbr", usage, stderr)
 	data := fs.String("data", "", "SemClinBr directory of XML notes (required)")
-	model := fs.String("model", "bert-base-multilingual-cased", "model to fine-tune: Hub id or directory")
-	name := fs.String("name", "", "model name in results.json and examples/compare's tables (default: -model's last element)")
-	out := fs.String("out", "", "output directory (required)")
 	groupsFlag := fs.String("groups", "", "comma-separated groups to train (default: every label of the training split)")
-	epochs := fs.Int("epochs", def.Epochs, "epochs per group")
-	lr := fs.Float64("lr", def.LR, "peak AdamW learning rate")
-	batch := fs.Int("batch", def.BatchSize, "batch size")
-	maxLen := fs.Int("max-len", def.MaxLen, "longest window in sub-tokens (longer sentences are windowed)")
-	wd := fs.Float64("weight-decay", def.WeightDecay, "AdamW weight decay")
-	warmup := fs.Float64("warmup-ratio", def.WarmupRatio, "fraction of steps of linear warmup")
-	seed := fs.Int64("seed", def.Seed, "seed of the split, the heads' initialisation and the shuffling")
-	trainFrac := fs.Float64("train", 0.6, "fraction of notes for training")
-	devFrac := fs.Float64("dev", 0.2, "fraction of notes for development (the rest is the test split)")
-	splitDir := fs.String("split", "", "read the split from this directory's train.txt, dev.txt, test.txt instead")
-	lenient := fs.Bool("lenient", false, "skip malformed annotations with a warning instead of failing")
-	device := fs.String("device", def.Device, "cpu, cuda or cuda:N")
-	maxSteps := fs.Int("max-steps", 0, "stop each group after this many optimizer steps (0: no limit; for smoke tests)")
+	train := cli.BindNERTrain(fs, ner.DefaultTrainOptions(), cli.NERHelp{Docs: "notes", Malformed: "annotations", PerGroup: true})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,41 +87,27 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	case *data == "":
 		return usagef("-data is required (a directory of SemClinBr XML notes, see docs/DATA.md)")
-	case *out == "":
-		return usagef("-out is required")
 	}
-	if _, err := torchutil.ParseDevice(*device); err != nil {
-		return usagef("-device: %v", err)
-	}
-	o := def
-	o.OutDir, o.Epochs, o.LR, o.BatchSize, o.MaxLen = *out, *epochs, *lr, *batch, *maxLen
-	o.Stride = min(o.Stride, max(0, (*maxLen-3)/4))
-	o.WeightDecay, o.WarmupRatio, o.Seed, o.Device = *wd, *warmup, *seed, *device
-	o.MaxSteps, o.Log = *maxSteps, stderr
-	if err := o.Validate(); err != nil {
-		return usagef("%v", err)
+	o, err := train.Options(stderr)
+	if err != nil {
+		return err
 	}
 
-	corpus, err := ner.ReadSemClinBr(*data, ner.SemClinBrOptions{Lenient: *lenient})
+	corpus, err := ner.ReadSemClinBr(*data, ner.SemClinBrOptions{Lenient: train.Lenient})
 	if err != nil {
 		return err
 	}
 	for _, w := range corpus.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	var split ner.Split
-	if *splitDir != "" {
-		split, err = ner.ReadFileLists(*splitDir, corpus)
-	} else {
-		split, err = ner.SplitDocuments(corpus, *trainFrac, *devFrac, *seed)
-	}
+	split, err := train.Split(corpus)
 	if err != nil {
 		return err
 	}
 	if split.Test == nil || len(split.Test.Documents) == 0 {
 		return errors.New("the test split is empty: nothing to evaluate")
 	}
-	if err := split.WriteFileLists(filepath.Join(*out, "split")); err != nil {
+	if err := split.WriteFileLists(filepath.Join(o.OutDir, "split")); err != nil {
 		return err
 	}
 	st := split.Stats()
@@ -163,16 +122,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	dir, err := hub.ResolveContext(ctx, *model, hub.Options{Progress: stderr})
+	dir, tok, err := cli.ResolveModel(ctx, train.Model, hub.Options{Progress: stderr})
 	if err != nil {
 		return err
 	}
-	dir = finalDir(dir)
-	tok, err := tokenize.Load(dir)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "model %s: %d epochs, batch %d, lr %g, max length %d, seed %d, %s\n", *model, o.Epochs, o.BatchSize, o.LR, o.MaxLen, o.Seed, o.Device)
+	fmt.Fprintf(stdout, "model %s: %d epochs, batch %d, lr %g, max length %d, seed %d, %s\n", train.Model, o.Epochs, o.BatchSize, o.LR, o.MaxLen, o.Seed, o.Device)
 
 	// One binary model per group.
 	var tests []*ner.Evaluation
@@ -183,7 +137,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			gs.Dev = nil
 		}
 		gopts := o
-		gopts.OutDir = filepath.Join(*out, "groups", slug(g))
+		gopts.OutDir = filepath.Join(o.OutDir, "groups", slug(g))
 		fmt.Fprintf(stdout, "[%d/%d] %s (%d training entities)\n", i+1, len(groups), g, st.Train.Entities[g])
 		res, err := ner.Train(ctx, dir, tok, gs, gopts)
 		if err != nil {
@@ -210,20 +164,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := asReport(ml, groups)
-	if err := writeOutputs(*out, rep, groups, entityReports, tests[0].Words, gold, pred); err != nil {
+	if err := writeOutputs(o.OutDir, rep, groups, entityReports, tests[0].Words, gold, pred); err != nil {
 		return err
 	}
-	n := *name
-	if n == "" {
-		n = filepath.Base(strings.TrimRight(*model, "/"+string(filepath.Separator)))
-	}
-	man := Manifest{Model: n, Corpus: "SemClinBr", ModelPath: *model, Data: *data, Seed: *seed, Groups: groups,
+	man := Manifest{Model: train.ModelName(), Corpus: "SemClinBr", ModelPath: train.Model, Data: *data, Seed: o.Seed, Groups: groups,
 		Metric: "label-based micro over test words (one binary model per group, predictions merged)"}
-	b, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(*out, "results.json"), append(b, '\n'), 0o644); err != nil {
+	if err := cli.WriteJSON(filepath.Join(o.OutDir, "results.json"), man); err != nil {
 		return err
 	}
 
@@ -232,7 +178,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nexact label-set match on %.2f%% of the test words\n", 100*ml.SubsetAccuracy)
-	fmt.Fprintf(stdout, "reports in %s (test_report.txt, test_report.json, test_entities.txt, test_predictions.tsv)\n", *out)
+	fmt.Fprintf(stdout, "reports in %s (test_report.txt, test_report.json, test_entities.txt, test_predictions.tsv)\n", o.OutDir)
 	return nil
 }
 
@@ -447,16 +393,4 @@ func slug(s string) string {
 		out = "group"
 	}
 	return out
-}
-
-// finalDir returns dir/final when dir is an examples/pretrain output
-// directory (no config.json of its own, a final/ model inside), else dir.
-func finalDir(dir string) string {
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-		return dir
-	}
-	if _, err := os.Stat(filepath.Join(dir, "final", "config.json")); err == nil {
-		return filepath.Join(dir, "final")
-	}
-	return dir
 }

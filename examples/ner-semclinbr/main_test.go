@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,29 +13,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/demodata"
+	"github.com/biobertpt-go/biobertpt/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/metrics"
 	"github.com/biobertpt-go/biobertpt/ner"
-	"github.com/biobertpt-go/biobertpt/tokenize"
 )
-
-// tinyModel saves a tiny BERT (no head) with demodata's vocabulary.
-func tinyModel(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "tiny-bert")
-	tok, err := tokenize.New(strings.Split(strings.TrimRight(string(demodata.Vocab()), "\n"), "\n"), tokenize.DefaultOptions(), "demodata")
-	require.NoError(t, err)
-	cfg := bert.TinyConfig()
-	cfg.VocabSize = tok.VocabSize()
-	m, err := bert.NewModel(cfg, gotch.CPU)
-	require.NoError(t, err)
-	require.NoError(t, m.Save(dir))
-	require.NoError(t, tok.Save(dir))
-	return dir
-}
 
 func xmlEscape(t *testing.T, s string) string {
 	var b strings.Builder
@@ -52,20 +33,15 @@ func semclinbrXML(t *testing.T, n int) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "semclinbr")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
-	files, err := fs.ReadDir(demodata.NERFS(), ".")
-	require.NoError(t, err)
 	cond := 0
-	for k, f := range files[:n] {
-		b, err := fs.ReadFile(demodata.NERFS(), f.Name())
-		require.NoError(t, err)
+	for k, d := range testutil.NERDocs(t, n) {
 		var text []rune
 		type ann struct {
 			start, end int
 			typ        string
 		}
 		var anns []ann
-		for _, line := range strings.Split(strings.TrimRight(string(b), "\n"), "\n") {
-			cols := strings.Split(line, "\t")
+		for _, cols := range d.Rows {
 			tok, tag := cols[0], cols[3]
 			if len(text) > 0 && text[len(text)-1] != '\n' {
 				text = append(text, ' ')
@@ -114,7 +90,7 @@ func TestRunTiny(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains tiny models")
 	}
-	model := tinyModel(t)
+	model := testutil.TinyModelDir(t, bert.HeadBase, nil, nil)
 	data := semclinbrXML(t, 10)
 	c, err := ner.ReadSemClinBr(data, ner.SemClinBrOptions{})
 	require.NoError(t, err)
@@ -218,18 +194,7 @@ func TestRunErrors(t *testing.T) {
 		{"epochs", []string{"-data", "x", "-out", "y", "-epochs", "0"}, "Epochs"},
 		{"device", []string{"-data", "x", "-out", "y", "-device", "gpu"}, "-device"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			err := run(tc.args, &stdout, &stderr)
-			require.Error(t, err)
-			assert.ErrorIs(t, err, errUsage)
-			assert.Contains(t, err.Error(), tc.want)
-		})
+		t.Run(tc.name, func(t *testing.T) { testutil.UsageError(t, run, tc.args, tc.want) })
 	}
-	var stdout, stderr bytes.Buffer
-	err := run([]string{"-h"}, &stdout, &stderr)
-	assert.ErrorIs(t, err, flag.ErrHelp)
-	for _, want := range []string{"-groups", "-model", "(default 10)", "(default 3e-05)"} {
-		assert.Contains(t, stderr.String(), want)
-	}
+	testutil.Help(t, run, "-groups", "-model", "(default 10)", "(default 3e-05)")
 }

@@ -18,7 +18,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,11 +41,8 @@ func init() {
 
 func main() { cli.Main("pretrain", run) }
 
-// errUsage marks a command-line error; usagef returns one.
-var (
-	errUsage = cli.ErrUsage
-	usagef   = cli.Usagef
-)
+// usagef returns a command-line error (exit status 2).
+var usagef = cli.Usagef
 
 const usage = `usage: pretrain -variant clin|bio|all -corpus-clin PATHS -corpus-bio PATHS -out DIR [flags]
 
@@ -63,12 +59,7 @@ Flags (defaults: the paper's hyper-parameters):
 // run is the program; main calls it with the process's arguments and streams.
 func run(args []string, stdout, stderr io.Writer) error {
 	def := pretrain.DefaultOptions()
-	fs := flag.NewFlagSet("pretrain", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("pretrain", usage, stderr)
 	variant := fs.String("variant", "clin", "clin, bio or all")
 	clin := fs.String("corpus-clin", "", "clinical notes (stage clin): comma-separated files, directories or globs")
 	bio := fs.String("corpus-bio", "", "SciELO and PubMed text (stage bio): comma-separated files, directories or globs")

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -11,39 +9,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/demodata"
-	"github.com/biobertpt-go/biobertpt/tokenize"
+	"github.com/biobertpt-go/biobertpt/internal/testutil"
 )
-
-// tinyModel saves a tiny masked-LM BERT over demodata's vocabulary.
-func tinyModel(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "tiny")
-	tok, err := tokenize.New(strings.Split(strings.TrimRight(string(demodata.Vocab()), "\n"), "\n"), tokenize.DefaultOptions(), "demodata")
-	require.NoError(t, err)
-	cfg := bert.TinyConfig()
-	cfg.VocabSize = tok.VocabSize()
-	m, err := bert.NewForMaskedLM(cfg, gotch.CPU)
-	require.NoError(t, err)
-	require.NoError(t, m.Save(dir))
-	require.NoError(t, tok.Save(dir))
-	return dir
-}
 
 // tinyCorpora writes two small corpora and a held-out file from the demo notes.
 func tinyCorpora(t *testing.T) (clin, bio, eval string) {
 	t.Helper()
-	dir := t.TempDir()
-	lines := strings.SplitAfter(demodata.ClinicalText(), "\n")
-	write := func(name string, ls []string) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, []byte(strings.Join(ls, "")), 0o644))
-		return p
-	}
-	return write("clin.txt", lines[:150]), write("bio.txt", lines[150:300]), write("eval.txt", lines[300:360])
+	dir, lines := t.TempDir(), testutil.ClinicalLines()
+	return testutil.WriteFile(t, dir, "clin.txt", lines[:150]...), testutil.WriteFile(t, dir, "bio.txt", lines[150:300]...),
+		testutil.WriteFile(t, dir, "eval.txt", lines[300:360]...)
 }
 
 func tinyFlags(model, out string) []string {
@@ -54,7 +30,7 @@ func tinyFlags(model, out string) []string {
 func TestRunVariants(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	model := tinyModel(t)
+	model := testutil.TinyModelDir(t, bert.HeadMaskedLM, nil, nil)
 	clin, bio, eval := tinyCorpora(t)
 
 	t.Run("clin with perplexity", func(t *testing.T) {
@@ -104,19 +80,8 @@ func TestRunErrors(t *testing.T) {
 		{"unnamed corpus", []string{"-out", "x", "-corpus", clin}, "name every path"},
 		{"config without vocab", []string{"-out", "x", "-corpus-clin", clin, "-config", "c.json"}, "Config and Vocab"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			err := run(tc.args, &stdout, &stderr)
-			require.Error(t, err)
-			assert.ErrorIs(t, err, errUsage)
-			assert.Contains(t, err.Error(), tc.want)
-		})
+		t.Run(tc.name, func(t *testing.T) { testutil.UsageError(t, run, tc.args, tc.want) })
 	}
 
-	var stdout, stderr bytes.Buffer
-	err := run([]string{"-h"}, &stdout, &stderr)
-	assert.ErrorIs(t, err, flag.ErrHelp)
-	for _, want := range []string{"-variant", "-corpus-clin", "-corpus-bio", `(default "bert-base-multilingual-cased")`, "(default 5)", "(default 4)", "(default 2e-05)", "(default 512)", "(default 0.15)"} {
-		assert.Contains(t, stderr.String(), want)
-	}
+	testutil.Help(t, run, "-variant", "-corpus-clin", "-corpus-bio", `(default "bert-base-multilingual-cased")`, "(default 5)", "(default 4)", "(default 2e-05)", "(default 512)", "(default 0.15)")
 }

@@ -24,7 +24,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -55,11 +54,8 @@ func init() {
 
 func main() { cli.Main("quickstart", run) }
 
-// errUsage marks a command-line error; usagef returns one.
-var (
-	errUsage = cli.ErrUsage
-	usagef   = cli.Usagef
-)
+// usagef returns a command-line error (exit status 2).
+var usagef = cli.Usagef
 
 const usage = `usage: quickstart [flags]
 
@@ -94,12 +90,7 @@ type config struct {
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-	}
+	fs := cli.NewFlagSet("quickstart", usage, stderr)
 	fs.StringVar(&c.out, "out", "", "output directory (default: a new temporary directory, kept)")
 	fs.StringVar(&c.model, "model", "", "fine-tune this checkpoint instead: a Hub id (pucpr/biobertpt-clin) or a model directory")
 	fs.StringVar(&c.device, "device", "cpu", "cpu, cuda or cuda:N")
@@ -215,12 +206,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var tok *tokenize.Tokenizer
 	if c.model != "" {
 		fmt.Fprintf(stdout, "[2/4] model %s (no pretraining step)\n", c.model)
-		modelDir, err = hub.ResolveContext(ctx, c.model, hub.Options{Offline: c.offline, Progress: stderr})
-		if err != nil {
-			return err
-		}
-		modelDir = finalDir(modelDir)
-		if tok, err = tokenize.Load(modelDir); err != nil {
+		if modelDir, tok, err = cli.ResolveModel(ctx, c.model, hub.Options{Offline: c.offline, Progress: stderr}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "  %s (vocabulary %d)\n\n", modelDir, tok.VocabSize())
@@ -428,16 +414,4 @@ func (iw *indentWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// finalDir returns dir/final when dir is an examples/pretrain output
-// directory (no config.json of its own, a final/ model inside), else dir.
-func finalDir(dir string) string {
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-		return dir
-	}
-	if _, err := os.Stat(filepath.Join(dir, "final", "config.json")); err == nil {
-		return filepath.Join(dir, "final")
-	}
-	return dir
 }

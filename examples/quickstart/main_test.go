@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
+	"github.com/biobertpt-go/biobertpt/internal/testutil"
 )
 
 // tinyArgs is a configuration that runs in seconds on a CPU.
@@ -114,13 +114,9 @@ func TestFlags(t *testing.T) {
 		})
 	}
 
-	var stdout, stderr bytes.Buffer
-	err := run([]string{"-h"}, &stdout, &stderr)
-	assert.ErrorIs(t, err, flag.ErrHelp)
-	for _, f := range []string{"-model", "-pretrain-steps", "-epochs", "-seed", "-device", "-out", "(default 200)"} {
-		assert.Contains(t, stderr.String(), f)
-	}
+	testutil.Help(t, run, "-model", "-pretrain-steps", "-epochs", "-seed", "-device", "-out", "(default 200)")
 
+	var stderr bytes.Buffer
 	c, err := parseFlags([]string{"-model", "pucpr/biobertpt-clin"}, &stderr)
 	require.NoError(t, err)
 	assert.Equal(t, 3, c.epochs)

@@ -1,13 +1,19 @@
 // Package cli holds what the example programs share around their run
-// functions: the exit-status convention and usage errors.
+// functions: the exit-status convention and usage errors (Main, Status,
+// Usagef), their flag sets (NewFlagSet; NERTrain, the fine-tuning flags of
+// ner-clinpt and ner-semclinbr), model resolution (ResolveModel) and the
+// results.json writer (WriteJSON).
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // ErrUsage marks a command-line error (exit status 2).
@@ -37,4 +43,34 @@ func Status(name string, err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return 1
 	}
+}
+
+// NewFlagSet returns a flag set named name that reports errors on stderr
+// instead of exiting; -h prints usage, then the flags' defaults.
+func NewFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// ModelName is name, or when name is empty the last element of model (a
+// Hub id or a directory): the model's name in results.json.
+func ModelName(name, model string) string {
+	if name != "" {
+		return name
+	}
+	return filepath.Base(strings.TrimRight(model, "/"+string(filepath.Separator)))
+}
+
+// WriteJSON writes v as indented JSON, newline-terminated, to path.
+func WriteJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"flag"
+	"io"
+
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
+	"github.com/biobertpt-go/biobertpt/ner"
+)
+
+// NERHelp words the help texts of NERTrain's flags for one program.
+type NERHelp struct {
+	// Docs is what the corpus's documents are called in the -train and
+	// -dev help: "documents" (CLINpt), "notes" (SemClinBr).
+	Docs string
+	// Malformed is what -lenient skips: "rows", "annotations".
+	Malformed string
+	// PerGroup says the program trains one model per entity group: -epochs
+	// and -max-steps count per group, -seed seeds the heads.
+	PerGroup bool
+	// Resume adds -resume (continue from the output directory's checkpoint).
+	Resume bool
+}
+
+// NERTrain holds the fine-tuning flags that ner-clinpt and ner-semclinbr
+// share: the model and the output (-model, -name, -out), the training
+// recipe (-epochs, -lr, -batch, -max-len, -weight-decay, -warmup-ratio,
+// -seed, -device, -max-steps and, with NERHelp.Resume, -resume), the
+// document split (-train, -dev, -split) and -lenient. Bind them with
+// BindNERTrain; after fs.Parse, Options and Split turn them into
+// ner.TrainOptions and a ner.Split.
+type NERTrain struct {
+	// Model is -model: a Hub id or a directory (default mBERT,
+	// bert-base-multilingual-cased).
+	Model string
+	// Out is -out, the output directory (required).
+	Out string
+	// Lenient is -lenient.
+	Lenient bool
+
+	name       string
+	o          ner.TrainOptions
+	train, dev float64
+	splitDir   string
+}
+
+// BindNERTrain defines NERTrain's flags on fs with def's values as defaults
+// (a 0.6/0.2 document split, -lenient off) and help texts worded by h.
+func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
+	f := &NERTrain{o: def}
+	fs.StringVar(&f.Model, "model", "bert-base-multilingual-cased", "model to fine-tune: Hub id or directory")
+	fs.StringVar(&f.name, "name", "", "model name in results.json and examples/compare's tables (default: -model's last element)")
+	fs.StringVar(&f.Out, "out", "", "output directory (required)")
+	epochs, heads, stop := "epochs", "head's", "stop after"
+	if h.PerGroup {
+		epochs, heads, stop = "epochs per group", "heads'", "stop each group after"
+	}
+	fs.IntVar(&f.o.Epochs, "epochs", def.Epochs, epochs)
+	fs.Float64Var(&f.o.LR, "lr", def.LR, "peak AdamW learning rate")
+	fs.IntVar(&f.o.BatchSize, "batch", def.BatchSize, "batch size")
+	fs.IntVar(&f.o.MaxLen, "max-len", def.MaxLen, "longest window in sub-tokens (longer sentences are windowed)")
+	fs.Float64Var(&f.o.WeightDecay, "weight-decay", def.WeightDecay, "AdamW weight decay")
+	fs.Float64Var(&f.o.WarmupRatio, "warmup-ratio", def.WarmupRatio, "fraction of steps of linear warmup")
+	fs.Int64Var(&f.o.Seed, "seed", def.Seed, "seed of the split, the "+heads+" initialisation and the shuffling")
+	fs.Float64Var(&f.train, "train", 0.6, "fraction of "+h.Docs+" for training")
+	fs.Float64Var(&f.dev, "dev", 0.2, "fraction of "+h.Docs+" for development (the rest is the test split)")
+	fs.StringVar(&f.splitDir, "split", "", "read the split from this directory's train.txt, dev.txt, test.txt instead")
+	fs.BoolVar(&f.Lenient, "lenient", false, "skip malformed "+h.Malformed+" with a warning instead of failing")
+	fs.StringVar(&f.o.Device, "device", def.Device, "cpu, cuda or cuda:N")
+	fs.IntVar(&f.o.MaxSteps, "max-steps", def.MaxSteps, stop+" this many optimizer steps (0: no limit; for smoke tests)")
+	if h.Resume {
+		fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue from -out/checkpoint")
+	}
+	return f
+}
+
+// Options returns the training options with OutDir -out and Log log. The
+// window stride shrinks to at most (max-len−3)/4 so that short -max-len
+// values stay valid. A missing -out, a bad -device or an invalid option is
+// a usage error.
+func (f *NERTrain) Options(log io.Writer) (ner.TrainOptions, error) {
+	if f.Out == "" {
+		return ner.TrainOptions{}, Usagef("-out is required")
+	}
+	if _, err := torchutil.ParseDevice(f.o.Device); err != nil {
+		return ner.TrainOptions{}, Usagef("-device: %v", err)
+	}
+	o := f.o
+	o.OutDir, o.Log = f.Out, log
+	o.Stride = min(o.Stride, max(0, (o.MaxLen-3)/4))
+	if err := o.Validate(); err != nil {
+		return ner.TrainOptions{}, Usagef("%v", err)
+	}
+	return o, nil
+}
+
+// ModelName is the model's name in results.json: -name, or -model's last
+// element (ModelName).
+func (f *NERTrain) ModelName() string { return ModelName(f.name, f.Model) }
+
+// Split splits c's documents: read from -split's file lists when given,
+// else seeded by -seed into -train, -dev and the rest.
+func (f *NERTrain) Split(c *ner.Corpus) (ner.Split, error) {
+	if f.splitDir != "" {
+		return ner.ReadFileLists(f.splitDir, c)
+	}
+	return ner.SplitDocuments(c, f.train, f.dev, f.o.Seed)
+}

@@ -1,0 +1,149 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/biobertpt-go/biobertpt/ner"
+)
+
+func TestNERTrainOptions(t *testing.T) {
+	def := ner.DefaultTrainOptions()
+	for _, tc := range []struct {
+		name string
+		args []string
+		edit func(o *ner.TrainOptions) // on def with OutDir "out"; nil: want a usage error
+		want string                    // in the usage error
+	}{
+		{"defaults", []string{"-out", "out"}, func(o *ner.TrainOptions) {}, ""},
+		{"every flag", []string{"-out", "out", "-epochs", "2", "-lr", "1e-3", "-batch", "8", "-max-len", "64", "-weight-decay", "0",
+			"-warmup-ratio", "0.2", "-seed", "7", "-device", "cpu", "-max-steps", "5", "-resume"}, func(o *ner.TrainOptions) {
+			o.Epochs, o.LR, o.BatchSize, o.MaxLen, o.WeightDecay, o.WarmupRatio = 2, 1e-3, 8, 64, 0, 0.2
+			o.Seed, o.Device, o.MaxSteps, o.Resume = 7, "cpu", 5, true
+			o.Stride = 15 // (64-3)/4
+		}, ""},
+		{"stride shrinks to fit -max-len", []string{"-out", "out", "-max-len", "3"}, func(o *ner.TrainOptions) { o.MaxLen, o.Stride = 3, 0 }, ""},
+		{"no out", nil, nil, "-out is required"},
+		{"bad device", []string{"-out", "out", "-device", "gpu"}, nil, "-device"},
+		{"bad lr", []string{"-out", "out", "-lr", "0"}, nil, "LR"},
+		{"bad epochs", []string{"-out", "out", "-epochs", "0"}, nil, "Epochs"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("x", flag.ContinueOnError)
+			f := BindNERTrain(fs, def, NERHelp{Docs: "documents", Malformed: "rows", Resume: true})
+			require.NoError(t, fs.Parse(tc.args))
+			var log bytes.Buffer
+			o, err := f.Options(&log)
+			if tc.edit == nil {
+				assert.ErrorIs(t, err, ErrUsage)
+				assert.ErrorContains(t, err, tc.want)
+				return
+			}
+			require.NoError(t, err)
+			want := def
+			want.OutDir, want.Log = "out", &log
+			tc.edit(&want)
+			assert.Equal(t, want, o)
+		})
+	}
+}
+
+func TestNERTrainHelp(t *testing.T) {
+	help := func(h NERHelp) string {
+		var b bytes.Buffer
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(&b)
+		BindNERTrain(fs, ner.DefaultTrainOptions(), h)
+		fs.PrintDefaults()
+		return b.String()
+	}
+	one := help(NERHelp{Docs: "documents", Malformed: "rows", Resume: true})
+	for _, want := range []string{"fraction of documents for training (default 0.6)", "skip malformed rows", "the head's initialisation",
+		"\tepochs (default 10)", "\tstop after this many", "-resume", "(default 3e-05)", "(default 256)", `(default "cpu")`} {
+		assert.Contains(t, one, want)
+	}
+	per := help(NERHelp{Docs: "notes", Malformed: "annotations", PerGroup: true})
+	for _, want := range []string{"fraction of notes for development", "skip malformed annotations", "the heads' initialisation",
+		"epochs per group (default 10)", "stop each group after"} {
+		assert.Contains(t, per, want)
+	}
+	assert.NotContains(t, per, "-resume")
+}
+
+func TestNERTrainSplit(t *testing.T) {
+	c := &ner.Corpus{Scheme: ner.IOB2}
+	for i := range 10 {
+		id := fmt.Sprintf("d%02d", i)
+		c.Documents = append(c.Documents, ner.Document{ID: id, Group: id, Sentences: []ner.Sentence{{Words: []string{"a"}, Tags: []string{"O"}}}})
+	}
+	split := func(args ...string) ner.Split {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		f := BindNERTrain(fs, ner.DefaultTrainOptions(), NERHelp{Docs: "documents", Malformed: "rows"})
+		require.NoError(t, fs.Parse(args))
+		s, err := f.Split(c)
+		require.NoError(t, err)
+		return s
+	}
+	s := split()
+	assert.Equal(t, [3]int{6, 2, 2}, [3]int{len(s.Train.Documents), len(s.Dev.Documents), len(s.Test.Documents)})
+	s = split("-train", "0.5", "-dev", "0.3", "-seed", "3")
+	assert.Equal(t, [3]int{5, 3, 2}, [3]int{len(s.Train.Documents), len(s.Dev.Documents), len(s.Test.Documents)})
+
+	// -split reads the lists back.
+	dir := t.TempDir()
+	require.NoError(t, s.WriteFileLists(dir))
+	again := split("-split", dir)
+	assert.Equal(t, s.Test.Documents, again.Test.Documents)
+}
+
+func TestNERTrainModel(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	f := BindNERTrain(fs, ner.DefaultTrainOptions(), NERHelp{Docs: "documents", Malformed: "rows"})
+	require.NoError(t, fs.Parse(nil))
+	assert.Equal(t, "bert-base-multilingual-cased", f.Model)
+	assert.Equal(t, "bert-base-multilingual-cased", f.ModelName())
+	assert.False(t, f.Lenient)
+	require.NoError(t, fs.Parse([]string{"-model", "pucpr/biobertpt-clin", "-lenient"}))
+	assert.Equal(t, "biobertpt-clin", f.ModelName())
+	assert.True(t, f.Lenient)
+	require.NoError(t, fs.Parse([]string{"-name", "BioBERTpt(clin)", "-out", "o"}))
+	assert.Equal(t, "BioBERTpt(clin)", f.ModelName())
+	assert.Equal(t, "o", f.Out)
+}
+
+func TestModelName(t *testing.T) {
+	assert.Equal(t, "mine", ModelName("mine", "pucpr/biobertpt-clin"))
+	assert.Equal(t, "biobertpt-clin", ModelName("", "pucpr/biobertpt-clin"))
+	assert.Equal(t, "tiny", ModelName("", filepath.Join("runs", "tiny")+string(filepath.Separator)))
+}
+
+func TestFinalDirAndWriteJSON(t *testing.T) {
+	dir := t.TempDir()
+	assert.Equal(t, dir, FinalDir(dir), "neither config.json nor final/")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "final"), 0o755))
+	require.NoError(t, WriteJSON(filepath.Join(dir, "final", "config.json"), map[string]int{"hidden_size": 32}))
+	assert.Equal(t, filepath.Join(dir, "final"), FinalDir(dir), "a pretrain output directory")
+	b, err := os.ReadFile(filepath.Join(dir, "final", "config.json"))
+	require.NoError(t, err)
+	assert.Equal(t, "{\n  \"hidden_size\": 32\n}\n", string(b))
+	require.NoError(t, WriteJSON(filepath.Join(dir, "config.json"), struct{}{}))
+	assert.Equal(t, dir, FinalDir(dir), "a model directory")
+}
+
+func TestNewFlagSet(t *testing.T) {
+	var b bytes.Buffer
+	fs := NewFlagSet("prog", "usage: prog [flags]\n", &b)
+	fs.Int("n", 3, "a number")
+	assert.ErrorIs(t, fs.Parse([]string{"-h"}), flag.ErrHelp)
+	assert.Equal(t, "usage: prog [flags]\n  -n int\n    \ta number (default 3)\n", b.String())
+	b.Reset()
+	assert.Error(t, fs.Parse([]string{"-x"}))
+	assert.Contains(t, b.String(), "flag provided but not defined: -x")
+}
