@@ -18,11 +18,37 @@
 // linked libtorch has it (≥ 2.0, probed once per model) and the manual
 // matmul → scale → mask → softmax → dropout → matmul path otherwise; Debian's
 // libtorch 1.13 has no SDPA, so there the manual path runs and the
-// SDPA-vs-manual test skips. The float32 dtype is chosen in one place
-// (modelDType).
+// SDPA-vs-manual test skips. The parameter dtype, float32, is chosen in one
+// place (modelDType).
+//
+// # Mixed precision
+//
+// SetPrecision selects the compute precision, one option for all three
+// models: PrecisionFP32 (DefaultPrecision) or PrecisionBF16. gotch wraps no
+// torch.autocast, so bf16 is explicit casts that follow autocast's rules:
+//
+//	parameters, gradients, optimizer state, checkpoints   float32 (master weights)
+//	linear layers (Q, K, V, attention output, FFN,        bf16: each weight and bias cast once
+//	  MLM transform and tied decoder, classifier, pooler)   per forward pass (a cast cache), inputs cast
+//	attention matmuls QKᵀ, PV (and SDPA)                 bf16
+//	embeddings, residual adds, LayerNorm, softmax        float32 (the float32 residual and mask
+//	                                                       promote bf16 results, as in HF)
+//	logits, losses, returned tensors                     float32
+//
+// The casts are differentiable, so backward reaches the float32 parameters
+// and their gradients are float32. bf16 needs no loss scaling (its exponent
+// range is float32's); fp16, which would, is not offered. bf16 is the
+// recommended precision on CUDA GPUs with native bf16 (compute capability
+// ≥ 8.0); fp32 stays the default because bf16's GPU speed has not been
+// measured here and the CPU runs it slowly. Debian's CPU libtorch 1.13
+// also accumulates some bf16 matmuls in bf16 (those whose reduction
+// dimension is strided in memory, such as the decoder's input gradient over
+// the vocabulary), so bf16 training on that CPU build lags fp32.
 //
 // Losses are mean cross-entropy over labels ≠ -100 (IgnoreIndex). The MLM
-// loss projects only the labelled positions onto the vocabulary.
+// loss projects only the labelled positions onto the vocabulary: Loss finds
+// them with nonzero (a device→host sync on CUDA), LossAt takes them from the
+// caller (flat positions known on the host) and reads nothing back.
 //
 // Threads and memory: every exported method locks its goroutine to the OS
 // thread for its duration (libtorch grad mode is per thread), drops every

@@ -54,12 +54,15 @@ func NewForMaskedLM(c *Config, dev gotch.Device) (m *ForMaskedLM, err error) {
 	return m, nil
 }
 
-// predict maps hidden states (..., H) to vocabulary logits (..., V).
-func (m *ForMaskedLM) predict(h *ts.Tensor) *ts.Tensor {
+// predict maps hidden states (..., H) to float32 vocabulary logits (..., V);
+// under autocast the dense layers compute in ac's dtype, the LayerNorm in
+// float32, and the logits are cast back to float32.
+func (m *ForMaskedLM) predict(ac *autocast, h *ts.Tensor) *ts.Tensor {
 	s := tensors.NewScope()
 	defer s.Drop()
-	x := s.Add(m.ln.forward(s.Add(m.act(s.Add(m.transform.forward(h))))))
-	return ts.MustLinear(x, m.Bert.emb.word, m.bias) // decoder.weight is word_embeddings.weight
+	x := s.Add(m.ln.forward(s.Add(m.act(s.Add(m.transform.forward(ac, h))))))
+	decoder := linear{w: m.Bert.emb.word, b: m.bias} // decoder.weight is word_embeddings.weight
+	return fp32(s, s.Add(decoder.forward(ac, x))).MustShallowClone()
 }
 
 // Forward returns MLM logits (B, T, V); the caller owns them.
@@ -73,7 +76,8 @@ func (m *ForMaskedLM) Forward(in Inputs, train bool) (out *ts.Tensor, err error)
 	if err != nil {
 		return nil, err
 	}
-	return m.predict(s.Add(m.Bert.encode(ids, mask, types, train))), nil
+	ac := newAutocast(m.Bert.Precision(), s)
+	return m.predict(ac, s.Add(m.Bert.encode(ac, ids, mask, types, train))), nil
 }
 
 // Loss returns the mean cross-entropy over positions whose label is not
@@ -96,16 +100,96 @@ func (m *ForMaskedLM) Loss(in Inputs, labels *ts.Tensor, train bool) (out *ts.Te
 	if err != nil {
 		return nil, err
 	}
-	h := s.Add(m.Bert.encode(ids, mask, types, train))
-	hs := h.MustSize()
-	flat := s.Add(h.MustView([]int64{-1, hs[2]}, false))                                 // (B·T, H)
 	yf := s.Add(y.MustView([]int64{-1}, false))                                          // (B·T)
 	keep := s.Add(s.Add(yf.MustNe(ts.IntScalar(IgnoreIndex), false)).MustNonzero(false)) // (N, 1)
 	keep = s.Add(keep.MustView([]int64{-1}, false))                                      // (N)
-	sel := s.Add(flat.MustIndexSelect(0, keep, false))                                   // (N, H)
 	ys := s.Add(yf.MustIndexSelect(0, keep, false))                                      // (N)
-	logits := s.Add(m.predict(sel))                                                      // (N, V)
-	return logits.MustCrossEntropyLoss(ys, ts.None, 1, IgnoreIndex, 0, false), nil
+	return m.lossAt(s, ids, mask, types, keep, ys, train), nil
+}
+
+// lossAt is the mean cross-entropy of the vocabulary logits at the flat
+// positions keep (N) against ys (N), all on the model's device.
+func (m *ForMaskedLM) lossAt(s *tensors.Scope, ids, mask, types, keep, ys *ts.Tensor, train bool) *ts.Tensor {
+	ac := newAutocast(m.Bert.Precision(), s)
+	h := s.Add(m.Bert.encode(ac, ids, mask, types, train))
+	hs := h.MustSize()
+	flat := s.Add(h.MustView([]int64{-1, hs[2]}, false)) // (B·T, H)
+	sel := s.Add(flat.MustIndexSelect(0, keep, false))   // (N, H)
+	logits := s.Add(m.predict(ac, sel))                  // (N, V) float32
+	return logits.MustCrossEntropyLoss(ys, ts.None, 1, IgnoreIndex, 0, false)
+}
+
+// LossAt is Loss with the labelled positions given instead of found:
+// positions (N) int64 holds the flat indices b·T+t of the labelled tokens of
+// the (B, T) batch and labels (N) int64 their label ids (no IgnoreIndex
+// needed). Only those rows go through the vocabulary projection
+// (index_select), and nothing is read back from the device: Loss finds the
+// positions with nonzero, whose output size the host must wait for on CUDA,
+// while callers that build batches on the host (pretrain's Batch.
+// MaskedPositions) already know them. With N = 0 the mean is NaN.
+//
+// As in checkLabels, positions and label values are range-checked only when
+// they are CPU tensors; the model's device gets copies.
+func (m *ForMaskedLM) LossAt(in Inputs, positions, labels *ts.Tensor, train bool) (out *ts.Tensor, err error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer torchutil.Recover(&err)
+	s := tensors.NewScope()
+	defer s.Drop()
+	ids, mask, types, err := m.Bert.checkInputs(s, in)
+	if err != nil {
+		return nil, err
+	}
+	is := ids.MustSize()
+	pos, err := checkIndex(s, "positions", positions, -1, is[0]*is[1], m.Bert.dev)
+	if err != nil {
+		return nil, err
+	}
+	ys, err := checkIndex(s, "labels", labels, pos.MustSize()[0], int64(m.Bert.cfg.VocabSize), m.Bert.dev)
+	if err != nil {
+		return nil, err
+	}
+	return m.lossAt(s, ids, mask, types, pos, ys, train), nil
+}
+
+// checkIndex validates a 1-D int64 tensor of n values (n < 0: any length)
+// in [0, limit) (checked on CPU tensors only) and returns it on dev, owned
+// by s.
+func checkIndex(s *tensors.Scope, name string, t *ts.Tensor, n, limit int64, dev gotch.Device) (*ts.Tensor, error) {
+	if t == nil {
+		return nil, fmt.Errorf("bert: %s are nil", name)
+	}
+	if t.DType() != gotch.Int64 {
+		return nil, fmt.Errorf("bert: %s dtype %v, want int64", name, t.DType())
+	}
+	sh, err := t.Size()
+	if err != nil {
+		return nil, fmt.Errorf("bert: %s: %w", name, err)
+	}
+	if len(sh) != 1 || (n >= 0 && sh[0] != n) {
+		want := "(N)"
+		if n >= 0 {
+			want = fmt.Sprintf("(%d) like positions", n)
+		}
+		return nil, fmt.Errorf("bert: %s shape %v, want %s", name, sh, want)
+	}
+	tdev, err := t.Device()
+	if err != nil {
+		return nil, fmt.Errorf("bert: %s: %w", name, err)
+	}
+	if !tdev.IsCuda() && sh[0] > 0 {
+		lo := s.Add(t.MustMin(false))
+		hi := s.Add(t.MustMax(false))
+		l, h := lo.MustInt64Value([]int64{}), hi.MustInt64Value([]int64{})
+		if l < 0 || h >= limit {
+			return nil, fmt.Errorf("bert: %s outside [0, %d) (found %d..%d)", name, limit, l, h)
+		}
+	}
+	y, err := t.To(dev, false)
+	if err != nil {
+		return nil, fmt.Errorf("bert: %s: %w", name, err)
+	}
+	return s.Add(y), nil
 }
 
 // checkLabels validates (B, T) int64 labels against ids and moves them to dev.
@@ -216,9 +300,10 @@ func (m *ForTokenClassification) logits(s *tensors.Scope, in Inputs, train bool)
 	if err != nil {
 		return nil, nil, err
 	}
-	h := s.Add(m.Bert.encode(ids, mask, types, train))
+	ac := newAutocast(m.Bert.Precision(), s)
+	h := s.Add(m.Bert.encode(ac, ids, mask, types, train))
 	h = dropout(s, h, m.p, train)
-	return m.classifier.forward(h), ids, nil // (B, T, L)
+	return fp32(s, s.Add(m.classifier.forward(ac, h))).MustShallowClone(), ids, nil // (B, T, L) float32
 }
 
 // Forward returns token-classification logits (B, T, L); the caller owns them.

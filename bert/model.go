@@ -18,8 +18,10 @@ import (
 // the same throughout transformers v4.x).
 const hfBert = "https://github.com/huggingface/transformers/blob/v4.46.3/src/transformers/models/bert/modeling_bert.py"
 
-// modelDType is the one place the parameter and activation dtype is chosen:
-// float32. Mixed bf16/fp16 (autocast-style) training will switch here.
+// modelDType is the one place the parameter dtype is chosen: float32, for
+// every precision. The compute dtype of a forward pass is
+// Precision.dtype() (modelDType for fp32, bfloat16 for bf16), applied by
+// autocast (precision.go).
 var modelDType = gotch.Float
 
 // Inputs is one batch: (B, T) int64 tensors on any device (they are moved
@@ -127,7 +129,19 @@ func newLinear(b *builder, p key, in, out int64) linear {
 	return linear{w: b.normal(p, "weight", out, in), b: b.zeros(p, "bias", out)}
 }
 
-func (l linear) forward(x *ts.Tensor) *ts.Tensor { return ts.MustLinear(x, l.w, l.b) }
+// forward computes in a's dtype (weights cast once per pass, x cast when
+// needed); without autocast in float32.
+func (l linear) forward(a *autocast, x *ts.Tensor) *ts.Tensor {
+	if !a.on() {
+		return ts.MustLinear(x, l.w, l.b)
+	}
+	if x.DType() != a.dt {
+		xc := x.MustTotype(a.dt, false)
+		defer xc.MustDrop()
+		x = xc
+	}
+	return ts.MustLinear(x, a.param(l.w), a.param(l.b))
+}
 
 // layerNorm is nn.LayerNorm over the last dimension.
 type layerNorm struct {
@@ -140,7 +154,13 @@ func newLayerNorm(b *builder, p key, dim int64, eps float64) layerNorm {
 	return layerNorm{w: b.ones(p, "weight", dim), b: b.zeros(p, "bias", dim), eps: eps, dim: dim}
 }
 
+// forward runs in float32 whatever x's dtype (as under torch.autocast).
 func (l layerNorm) forward(x *ts.Tensor) *ts.Tensor {
+	if x.DType() != modelDType {
+		x32 := x.MustTotype(modelDType, false)
+		defer x32.MustDrop()
+		x = x32
+	}
 	return ts.MustLayerNorm(x, []int64{l.dim}, l.w, l.b, l.eps, false)
 }
 
@@ -205,8 +225,11 @@ type selfAttention struct {
 	pAttn, pHid  float64
 }
 
-// forward: x (B, T, H), mask (B, 1, 1, T) additive → (B, T, H).
-func (a *selfAttention) forward(x, mask *ts.Tensor, train, sdpa bool) *ts.Tensor {
+// forward: x (B, T, H), mask (B, 1, 1, T) additive → (B, T, H). Under
+// autocast the projections and matmuls run in ac's dtype; the scores are
+// promoted to float32 by the float32 mask (manual path), so softmax runs in
+// float32, as in HF under torch.autocast.
+func (a *selfAttention) forward(ac *autocast, x, mask *ts.Tensor, train, sdpa bool) *ts.Tensor {
 	s := tensors.NewScope()
 	defer s.Drop()
 	sz := x.MustSize()
@@ -214,9 +237,9 @@ func (a *selfAttention) forward(x, mask *ts.Tensor, train, sdpa bool) *ts.Tensor
 	split := func(y *ts.Tensor) *ts.Tensor { // (B, T, H) → (B, heads, T, dh)
 		return s.Add(s.Add(y.MustView([]int64{bsz, t, a.heads, a.dh}, false)).MustTranspose(1, 2, false))
 	}
-	q := split(s.Add(a.q.forward(x)))
-	k := split(s.Add(a.k.forward(x)))
-	v := split(s.Add(a.v.forward(x)))
+	q := split(s.Add(a.q.forward(ac, x)))
+	k := split(s.Add(a.k.forward(ac, x)))
+	v := split(s.Add(a.v.forward(ac, x)))
 	var ctx *ts.Tensor
 	if sdpa {
 		p := 0.0
@@ -230,13 +253,13 @@ func (a *selfAttention) forward(x, mask *ts.Tensor, train, sdpa bool) *ts.Tensor
 		scores = s.Add(scores.MustAdd(mask, false)) // mask (B, 1, 1, T) broadcasts
 		probs := s.Add(scores.MustSoftmax(-1, scores.DType(), false))
 		probs = dropout(s, probs, a.pAttn, train)
-		ctx = s.Add(probs.MustMatmul(v, false)) // (B, heads, T, dh)
+		ctx = s.Add(ac.low(s, probs).MustMatmul(v, false)) // (B, heads, T, dh)
 	}
 	ctx = s.Add(ctx.MustTranspose(1, 2, false))                       // (B, T, heads, dh)
 	ctx = s.Add(ctx.MustContiguous(false))                            //
 	ctx = s.Add(ctx.MustView([]int64{bsz, t, a.heads * a.dh}, false)) // (B, T, H)
-	h := dropout(s, s.Add(a.out.forward(ctx)), a.pHid, train)         // BertSelfOutput
-	return a.ln.forward(s.Add(h.MustAdd(x, false)))                   // LayerNorm(h + x)
+	h := dropout(s, s.Add(a.out.forward(ac, ctx)), a.pHid, train)     // BertSelfOutput
+	return a.ln.forward(s.Add(h.MustAdd(x, false)))                   // LayerNorm(h + x), float32 (x is)
 }
 
 // layer is BertLayer: attention, intermediate (dense + act), output (dense,
@@ -270,12 +293,12 @@ func newLayer(b *builder, p key, c *Config) *layer {
 	}
 }
 
-func (l *layer) forward(x, mask *ts.Tensor, train, sdpa bool) *ts.Tensor {
+func (l *layer) forward(ac *autocast, x, mask *ts.Tensor, train, sdpa bool) *ts.Tensor {
 	s := tensors.NewScope()
 	defer s.Drop()
-	a := s.Add(l.attn.forward(x, mask, train, sdpa))
-	i := s.Add(l.act(s.Add(l.inter.forward(a))))
-	o := dropout(s, s.Add(l.out.forward(i)), l.pHid, train)
+	a := s.Add(l.attn.forward(ac, x, mask, train, sdpa))
+	i := s.Add(l.act(s.Add(l.inter.forward(ac, a))))
+	o := dropout(s, s.Add(l.out.forward(ac, i)), l.pHid, train)
 	return l.outLN.forward(s.Add(o.MustAdd(a, false)))
 }
 
@@ -293,6 +316,7 @@ type Model struct {
 	attn   Attention
 	sdpaOK bool
 	probed bool
+	prec   Precision // "" is DefaultPrecision
 }
 
 // newModel builds the encoder under p; pooler selects BertPooler.
@@ -447,19 +471,29 @@ func (m *Model) checkInputs(s *tensors.Scope, in Inputs) (ids, mask, types *ts.T
 	return ids, mask, types, nil
 }
 
-// encode runs embeddings and encoder on validated inputs: (B, T, H).
-func (m *Model) encode(ids, mask, types *ts.Tensor, train bool) *ts.Tensor {
+// encode runs embeddings and encoder on validated inputs: (B, T, H),
+// float32 at every precision (the last op is a LayerNorm).
+func (m *Model) encode(ac *autocast, ids, mask, types *ts.Tensor, train bool) *ts.Tensor {
 	s := tensors.NewScope()
 	defer s.Drop()
-	// HF get_extended_attention_mask: (1 - mask)[:, None, None, :] * finfo.min
+	sdpa := m.useSDPA()
+	// HF get_extended_attention_mask: (1 - mask)[:, None, None, :] * finfo.min.
+	// float32, except for SDPA under autocast, whose mask must have the
+	// query's dtype (and that dtype's min, so it stays finite).
+	minV := -math.MaxFloat32
+	if sdpa && ac.on() {
+		minV = maskMin(ac.dt)
+	}
 	ext := s.Add(mask.MustTotype(modelDType, false))
 	ext = s.Add(ext.MustRsubScalar(ts.FloatScalar(1), false))
-	ext = s.Add(ext.MustMulScalar(ts.FloatScalar(-math.MaxFloat32), false))
+	ext = s.Add(ext.MustMulScalar(ts.FloatScalar(minV), false))
 	ext = s.Add(s.Add(ext.MustUnsqueeze(1, false)).MustUnsqueeze(2, false)) // (B, 1, 1, T)
-	sdpa := m.useSDPA()
+	if sdpa {
+		ext = ac.low(s, ext)
+	}
 	x := s.Add(m.emb.forward(ids, types, train))
 	for _, l := range m.layers {
-		x = s.Add(l.forward(x, ext, train, sdpa))
+		x = s.Add(l.forward(ac, x, ext, train, sdpa))
 	}
 	return x.MustShallowClone()
 }
@@ -476,7 +510,7 @@ func (m *Model) Forward(in Inputs, train bool) (out *ts.Tensor, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return m.encode(ids, mask, types, train), nil
+	return m.encode(newAutocast(m.Precision(), s), ids, mask, types, train), nil
 }
 
 // Pooled returns the pooler output tanh(W h[:, 0] + b), (B, H). It fails for
@@ -494,9 +528,10 @@ func (m *Model) Pooled(in Inputs, train bool) (out *ts.Tensor, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h := s.Add(m.encode(ids, mask, types, train))
+	ac := newAutocast(m.Precision(), s)
+	h := s.Add(m.encode(ac, ids, mask, types, train))
 	first := s.Add(h.MustSelect(1, 0, false)) // (B, H)
-	return s.Add(m.pooler.forward(first)).MustTanh(false), nil
+	return fp32(s, s.Add(s.Add(m.pooler.forward(ac, first)).MustTanh(false))).MustShallowClone(), nil
 }
 
 // Config returns the model's configuration (do not modify it).

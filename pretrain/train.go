@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sugarme/gotch"
+
+	"github.com/biobertpt-go/biobertpt/bert"
 )
 
 // TrainOptions configures Train. Start from DefaultTrainOptions(): the
@@ -58,6 +60,15 @@ type TrainOptions struct {
 
 	// Device to train on. Default gotch.CPU.
 	Device gotch.Device
+	// Precision is the compute precision of the model's forward passes
+	// (bert.Precision): fp32 (the default) or bf16, bf16 linear layers and
+	// matmuls with float32 master weights, LayerNorm, softmax and the loss
+	// in float32 (torch.autocast's rules); parameters, gradients, the AdamW
+	// state and every checkpoint stay float32. bf16 is the recommended
+	// choice on CUDA GPUs with native bf16 (A100, H100, RTX 30xx and
+	// newer); the default stays fp32 because bf16 is slow on the CPU and
+	// its GPU speed has not been measured by this project.
+	Precision bert.Precision
 	// SaveTotalLimit keeps at most this many checkpoints per stage, the
 	// oldest deleted first (HF save_total_limit). Default 0 keeps all.
 	SaveTotalLimit int
@@ -86,7 +97,7 @@ type TrainOptions struct {
 // hyper-parameters), variant custom, CPU, evaluation each epoch, a metrics
 // line every 10 steps and every checkpoint kept.
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Options: DefaultOptions(), Variant: "custom", Device: gotch.CPU, EvalEachEpoch: true, LogSteps: 10}
+	return TrainOptions{Options: DefaultOptions(), Variant: "custom", Device: gotch.CPU, EvalEachEpoch: true, LogSteps: 10, Precision: bert.DefaultPrecision}
 }
 
 // Validate names the first bad field.
@@ -99,6 +110,9 @@ func (o TrainOptions) Validate() error {
 	}
 	if _, err := LookupVariant(o.Variant); err != nil {
 		return err
+	}
+	if _, err := bert.ParsePrecision(string(o.Precision)); err != nil {
+		return fmt.Errorf("pretrain: train options: Precision: %w", err)
 	}
 	switch {
 	case len(o.Corpora) == 0:
@@ -199,7 +213,8 @@ func stageDirs(out string, stages []BoundStage) (dirs []string, final string) {
 //
 //	for each micro-batch k of the step's group of G (G = GradAccum, fewer
 //	at the end of an epoch): L_k = mean cross-entropy over its masked
-//	tokens (bert.ForMaskedLM.Loss); back-propagate L_k / G
+//	tokens (bert.ForMaskedLM.LossAt at the host-known masked
+//	positions; in Precision); back-propagate L_k / G
 //	g ← g · min(1, MaxGradNorm / (‖g‖₂ + 1e-6))            (clipping)
 //	lr_t = LR · t/W for t < W, else LR · max(0, (T − t)/(T − W))
 //	AdamW(lr_t), weight decay WeightDecay except on biases and LayerNorm

@@ -103,9 +103,35 @@ func batchTensors(s *tensors.Scope, b *Batch, dev gotch.Device) (bert.Inputs, *t
 	return bert.Inputs{InputIDs: out[0], AttentionMask: out[1], TokenTypeIDs: out[2]}, out[3], nil
 }
 
+// maskedTensors creates b.MaskedPositions and the labels there as (N)
+// int64 tensors on dev, owned by s: bert.ForMaskedLM.LossAt's arguments,
+// known on the host, so the loss needs no nonzero (a device→host sync on
+// CUDA) to find them.
+func maskedTensors(s *tensors.Scope, b *Batch, dev gotch.Device) (pos, labels *ts.Tensor, err error) {
+	ys := make([]int64, len(b.MaskedPositions))
+	for i, p := range b.MaskedPositions {
+		if p < 0 || p >= int64(len(b.Labels)) {
+			return nil, nil, fmt.Errorf("pretrain: batch %v: masked position %d outside the batch's %d tokens", b.Position, p, len(b.Labels))
+		}
+		ys[i] = b.Labels[p]
+	}
+	n := []int64{int64(len(ys))}
+	if pos, err = tensors.FromInt64s(b.MaskedPositions, n, dev); err != nil {
+		return nil, nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
+	}
+	s.Add(pos)
+	if labels, err = tensors.FromInt64s(ys, n, dev); err != nil {
+		return nil, nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
+	}
+	return pos, s.Add(labels), nil
+}
+
 // batchLoss computes the masked-LM loss of b (mean over its masked
 // positions). With backward it also back-propagates loss/scale. It
-// returns the unscaled loss.
+// returns the unscaled loss. The model projects only b.MaskedPositions
+// onto the vocabulary (bert.ForMaskedLM.LossAt); a batch without them
+// (built by hand) falls back to finding the labelled positions
+// (bert.ForMaskedLM.Loss).
 func batchLoss(m *bert.ForMaskedLM, b *Batch, dev gotch.Device, train, backward bool, scale float64) (v float64, err error) {
 	defer torchutil.Recover(&err)
 	s := tensors.NewScope()
@@ -114,7 +140,16 @@ func batchLoss(m *bert.ForMaskedLM, b *Batch, dev gotch.Device, train, backward 
 	if err != nil {
 		return 0, err
 	}
-	loss, err := m.Loss(in, labels, train)
+	var loss *ts.Tensor
+	if len(b.MaskedPositions) > 0 {
+		pos, ys, err := maskedTensors(s, b, dev)
+		if err != nil {
+			return 0, err
+		}
+		loss, err = m.LossAt(in, pos, ys, train)
+	} else {
+		loss, err = m.Loss(in, labels, train)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
 	}

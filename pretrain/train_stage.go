@@ -75,6 +75,13 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 			logf(o.Log, "pretrain: stage %s: starting from scratch (%s, %s)\n", name, src.config, src.vocab)
 		}
 	}
+	prec, err := bert.ParsePrecision(string(o.Precision))
+	if err == nil {
+		err = st.m.SetPrecision(prec)
+	}
+	if err != nil {
+		return sr, fmt.Errorf("pretrain: %w", err)
+	}
 	cfg := st.m.Config()
 	if o.BlockSize > cfg.MaxPositionEmbeddings {
 		return sr, fmt.Errorf("pretrain: block size %d exceeds the model's max_position_embeddings %d", o.BlockSize, cfg.MaxPositionEmbeddings)

@@ -30,7 +30,7 @@ func runBench(e *env, args []string) error {
 	task := fs.String("task", d.Task, "ner or mlm")
 	batch := fs.Int("batch", d.Batch, "batch size")
 	seq := fs.Int("seq", d.Seq, "sequence length")
-	dtype := fs.String("dtype", d.DType, "fp32, tf32 (CUDA libtorch and device) or bf16 (not implemented)")
+	dtype := fs.String("dtype", d.DType, "fp32, tf32 (CUDA libtorch and device) or bf16 (bf16 compute, fp32 master weights)")
 	steps := fs.Int("steps", d.Steps, "timed steps")
 	warmup := fs.Int("warmup", d.Warmup, "untimed warmup steps")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")

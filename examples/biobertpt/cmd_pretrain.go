@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/pretrain"
 )
@@ -62,6 +63,7 @@ func runPretrain(e *env, args []string) error {
 	fs.IntVar(&d.LogSteps, "log-steps", d.LogSteps, "progress and metrics every N steps")
 	seed := fs.Uint64("seed", d.Seed, "seed of data order, masks, dropout and initialisation")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
+	precision := fs.String("precision", string(d.Precision), "compute precision: fp32, or bf16 (bf16 matmuls with fp32 master weights; recommended on CUDA GPUs with bf16, slow on the CPU)")
 	fs.BoolVar(&d.Resume, "resume", false, "continue from the latest good checkpoint in -out")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -110,6 +112,9 @@ func runPretrain(e *env, args []string) error {
 		o.Corpus.Split, o.Corpus.SplitName = pretrain.SplitSentences, pretrain.SentenceSplitName
 	}
 	if o.Device, err = torchutil.ParseDevice(*device); err != nil {
+		return usagef("%v", err)
+	}
+	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("%v", err)
 	}
 	if err := o.Validate(); err != nil {

@@ -85,6 +85,19 @@ func MakeBatch(task string, batch, seq, vocab int, seed uint64) (*Batch, error) 
 	return b, nil
 }
 
+// MaskedPositions returns the flat indices b·Seq+t of the labels that are
+// not -100, increasing, and those labels: bert.ForMaskedLM.LossAt's
+// arguments, computed on the host so that the step reads nothing back.
+func (b *Batch) MaskedPositions() (positions, labels []int64) {
+	for i, l := range b.Labels {
+		if l != ignoreMLM {
+			positions = append(positions, int64(i))
+			labels = append(labels, l)
+		}
+	}
+	return positions, labels
+}
+
 // Labelled returns the number of labels that are not -100.
 func (b *Batch) Labelled() int {
 	n := 0

@@ -27,9 +27,10 @@
 // loss value is the same). Clipping uses optim.ClipGradNormDevice, whose
 // norm stays on the device, and the per-step loss is not read (as in HF);
 // bert checks label values only for CPU label tensors, so an NER step on
-// CUDA makes no device→host read. The MLM loss still does one: bert selects
-// the labelled positions with nonzero, whose output size the host must
-// know.
+// CUDA makes no device→host read. The MLM step neither: its flat labelled
+// positions are computed on the host from the batch (Batch.MaskedPositions)
+// and passed to bert.ForMaskedLM.LossAt, which index_selects them without
+// nonzero.
 //
 // # The batch
 //
@@ -71,8 +72,13 @@
 // at::globalContext().setAllowTF32CuBLAS/CuDNN through bbshim (restored
 // after the run); it needs a CUDA libtorch (ErrNoTF32 otherwise) and a CUDA
 // device.
-// bf16 (autocast, or a bf16 model copy with fp32 master weights) is not
-// implemented and is reported as an error; no number is ever made up.
+// bf16 is bert.PrecisionBF16: float32 master weights (the optimizer,
+// clipping and gradients see float32), linear layers and attention matmuls
+// in bf16 with each weight cast once per forward pass, LayerNorm, softmax
+// and the loss in float32 (torch.autocast's rules, made explicit because
+// gotch wraps no autocast). matmul_precision stays "highest" for the float32
+// part. HF's bf16 column is torch.autocast, so the two compute the same
+// ops in the same dtypes.
 //
 // # Leaks
 //

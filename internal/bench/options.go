@@ -20,7 +20,7 @@ const (
 
 	DTypeFP32 = "fp32" // fp32 weights and strict fp32 matmuls
 	DTypeTF32 = "tf32" // fp32 weights, TF32 matmuls (CUDA, needs the shim)
-	DTypeBF16 = "bf16" // bf16 autocast with fp32 master weights (not implemented)
+	DTypeBF16 = "bf16" // bf16 compute with fp32 master weights (bert.PrecisionBF16)
 )
 
 // NumLabels is hf_bench.py's NUM_LABELS: 13 entity types in IOB2 plus O.
@@ -34,7 +34,7 @@ type Options struct {
 	Task   string // "ner" (TaskNER) or "mlm" (TaskMLM)
 	Batch  int    // 4
 	Seq    int    // 256; at most the config's max_position_embeddings
-	DType  string // "fp32"; "tf32" needs a CUDA libtorch and device; "bf16" is not implemented
+	DType  string // "fp32"; "tf32" needs a CUDA libtorch and device; "bf16" is bert.PrecisionBF16
 	Steps  int    // 30 timed steps (hf_bench.py --all)
 	Warmup int    // 5 untimed steps before the clock starts
 

@@ -5,24 +5,22 @@ import (
 	"fmt"
 
 	"github.com/sugarme/gotch/bbshim"
+
+	"github.com/biobertpt-go/biobertpt/bert"
 )
 
 // ErrNoTF32 is returned for dtype tf32 when the linked libtorch is a
 // CPU-only build (the setup-installed shim has no CUDA context switch).
 var ErrNoTF32 = errors.New("tf32 needs a CUDA libtorch")
 
-// ErrNoBF16 is returned for dtype bf16: autocast is not wrapped by gotch and
-// this library has no bf16 model copy with fp32 master weights yet.
-var ErrNoBF16 = errors.New("bf16 is not implemented: gotch wraps no autocast, and bert has no bf16 compute copy with fp32 master weights yet")
-
 // setPrecision applies o.DType's matmul precision and returns its
 // hf_bench.py name and a function that restores the previous setting. TF32
 // goes through the bbshim package that internal/setup installs into the
-// patched gotch (at::globalContext().setAllowTF32CuBLAS/CuDNN).
+// patched gotch (at::globalContext().setAllowTF32CuBLAS/CuDNN). bf16 keeps
+// fp32 matmuls at "highest" for what stays in float32; its bf16 compute is
+// the model's precision (modelPrecision).
 func setPrecision(o Options) (prec string, restore func(), err error) {
 	switch o.DType {
-	case DTypeBF16:
-		return "", nil, fmt.Errorf("bench: -dtype bf16: %w", ErrNoBF16)
 	case DTypeTF32:
 		if !bbshim.CUDABuild() {
 			return "", nil, fmt.Errorf("bench: -dtype tf32: %w (the linked libtorch is CPU-only)", ErrNoTF32)
@@ -44,4 +42,14 @@ func setPrecision(o Options) (prec string, restore func(), err error) {
 		prec = "high"
 	}
 	return prec, func() { _, _ = bbshim.SetAllowTF32(prev) }, nil
+}
+
+// modelPrecision is the bert compute precision of dtype d: bf16 for bf16
+// (bf16 linear layers and matmuls with fp32 master weights, LayerNorm,
+// softmax and the loss in fp32), fp32 otherwise.
+func modelPrecision(d string) bert.Precision {
+	if d == DTypeBF16 {
+		return bert.PrecisionBF16
+	}
+	return bert.PrecisionFP32
 }

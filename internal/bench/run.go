@@ -273,7 +273,8 @@ type runner struct {
 	params  []optim.Param
 	opt     *optim.AdamW
 	in      bert.Inputs
-	labels  *ts.Tensor
+	labels  *ts.Tensor // NER: (B, T) labels; MLM: the labels at positions
+	pos     *ts.Tensor // MLM: flat positions of the labels (MakeBatch's recipe, on the host)
 	loss    func(bert.Inputs, *ts.Tensor) (*ts.Tensor, error)
 	last    *ts.Tensor // the last step's loss
 	sdpa    bool
@@ -310,7 +311,10 @@ func newRunner(o Options) (_ *runner, err error) {
 			return nil, fmt.Errorf("bench: build model: %w", err)
 		}
 		r.vs, params, model = m.VarStore(), m.Parameters(), m.Bert
-		r.loss = func(in bert.Inputs, y *ts.Tensor) (*ts.Tensor, error) { return m.Loss(in, y, true) }
+		r.loss = func(in bert.Inputs, y *ts.Tensor) (*ts.Tensor, error) { return m.LossAt(in, r.pos, y, true) }
+	}
+	if err := model.SetPrecision(modelPrecision(o.DType)); err != nil {
+		return nil, fmt.Errorf("bench: -dtype %s: %w", o.DType, err)
 	}
 	switch o.Attention {
 	case "sdpa":
@@ -340,10 +344,22 @@ func newRunner(o Options) (_ *runner, err error) {
 	for _, x := range []struct {
 		dst  **ts.Tensor
 		data []int64
-	}{{&r.in.InputIDs, b.InputIDs}, {&r.in.AttentionMask, b.AttentionMask}, {&r.in.TokenTypeIDs, b.TokenTypeIDs}, {&r.labels, b.Labels}} {
+	}{{&r.in.InputIDs, b.InputIDs}, {&r.in.AttentionMask, b.AttentionMask}, {&r.in.TokenTypeIDs, b.TokenTypeIDs}} {
 		if *x.dst, err = tensors.FromInt64s(x.data, shape, o.Device); err != nil {
 			return nil, fmt.Errorf("bench: batch: %w", err)
 		}
+	}
+	if o.Task == TaskNER {
+		r.labels, err = tensors.FromInt64s(b.Labels, shape, o.Device)
+	} else {
+		pos, labels := b.MaskedPositions()
+		n := []int64{int64(len(pos))}
+		if r.pos, err = tensors.FromInt64s(pos, n, o.Device); err == nil {
+			r.labels, err = tensors.FromInt64s(labels, n, o.Device)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bench: batch: %w", err)
 	}
 	return r, nil
 }
@@ -405,12 +421,12 @@ func (r *runner) lastLoss() (*float64, error) {
 // close drops everything the runner created: loss, batch, optimizer state
 // and the model's parameters (with their gradients).
 func (r *runner) close() {
-	for _, t := range []*ts.Tensor{r.last, r.in.InputIDs, r.in.AttentionMask, r.in.TokenTypeIDs, r.labels} {
+	for _, t := range []*ts.Tensor{r.last, r.in.InputIDs, r.in.AttentionMask, r.in.TokenTypeIDs, r.labels, r.pos} {
 		if t != nil {
 			t.MustDrop()
 		}
 	}
-	r.last, r.in, r.labels = nil, bert.Inputs{}, nil
+	r.last, r.in, r.labels, r.pos = nil, bert.Inputs{}, nil, nil
 	if r.opt != nil {
 		r.opt.Close()
 		r.opt = nil

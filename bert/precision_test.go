@@ -1,0 +1,307 @@
+package bert
+
+import (
+	"math"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"testing"
+
+	"github.com/biobertpt-go/biobertpt/internal/optim"
+	"github.com/biobertpt-go/biobertpt/internal/safetensors"
+	"github.com/biobertpt-go/biobertpt/internal/tensors"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/ts"
+)
+
+// maskedAt returns the flat positions and labels of the labels ≠ IgnoreIndex.
+func maskedAt(t *testing.T, s *tensors.Scope, rows [][]int64) (pos, lab *ts.Tensor) {
+	t.Helper()
+	var p, l []int64
+	for i, y := range flatten(rows) {
+		if y != IgnoreIndex {
+			p, l = append(p, int64(i)), append(l, y)
+		}
+	}
+	pt, err := tensors.FromInt64s(p, []int64{int64(len(p))}, gotch.CPU)
+	require.NoError(t, err)
+	lt, err := tensors.FromInt64s(l, []int64{int64(len(l))}, gotch.CPU)
+	require.NoError(t, err)
+	return s.Add(pt), s.Add(lt)
+}
+
+func TestLossAtMatchesLoss(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e := readExpected(t, "tiny")
+	m, _, err := LoadForMaskedLM(filepath.Join("testdata", "tiny", "mlm"), LoadOptions{})
+	require.NoError(t, err)
+	s := tensors.NewScope()
+	defer s.Drop()
+	in := e.inputs(t, s)
+	pos, lab := maskedAt(t, s, e.MLMLabels)
+	require.Greater(t, pos.MustSize()[0], int64(0))
+	for _, p := range []Precision{PrecisionFP32, PrecisionBF16} {
+		require.NoError(t, m.SetPrecision(p))
+		want, err := m.Loss(in, int64Tensor(t, s, e.MLMLabels), false)
+		require.NoError(t, err)
+		got, err := m.LossAt(in, pos, lab, false)
+		require.NoError(t, err)
+		assert.InDelta(t, s.Add(want).MustFloat64Value([]int64{}), s.Add(got).MustFloat64Value([]int64{}), 1e-6, string(p))
+	}
+	require.NoError(t, m.SetPrecision(PrecisionFP32))
+	got, err := m.LossAt(in, pos, lab, false)
+	require.NoError(t, err)
+	assert.InDelta(t, e.MLMLoss, s.Add(got).MustFloat64Value([]int64{}), 1e-5, "HF's loss")
+
+	// errors name the bad argument
+	n := pos.MustSize()[0]
+	bad := func(vals []int64) *ts.Tensor {
+		x, err := tensors.FromInt64s(vals, []int64{int64(len(vals))}, gotch.CPU)
+		require.NoError(t, err)
+		return s.Add(x)
+	}
+	bt := int64(len(e.InputIDs) * len(e.InputIDs[0]))
+	for _, tc := range []struct {
+		name     string
+		pos, lab *ts.Tensor
+		want     string
+	}{
+		{"nil positions", nil, lab, "positions are nil"},
+		{"position out of range", bad([]int64{0, bt}), bad([]int64{5, 6}), "positions outside [0,"},
+		{"label out of range", bad([]int64{0, 1}), bad([]int64{5, int64(m.Config().VocabSize)}), "labels outside [0,"},
+		{"length mismatch", pos, bad(make([]int64, n+1)), "want ("},
+		{"2-D positions", s.Add(pos.MustView([]int64{1, -1}, false)), lab, "positions shape"},
+		{"float labels", pos, s.Add(lab.MustTotype(gotch.Float, false)), "labels dtype"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.LossAt(in, tc.pos, tc.lab, false)
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestParsePrecision(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Precision
+		err  bool
+	}{{"", PrecisionFP32, false}, {"fp32", PrecisionFP32, false}, {"BF16", PrecisionBF16, false}, {"fp16", "", true}, {"tf32", "", true}} {
+		p, err := ParsePrecision(tc.in)
+		if tc.err {
+			assert.ErrorContains(t, err, "want fp32 or bf16", tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, p)
+	}
+	m := &Model{}
+	assert.Equal(t, PrecisionFP32, m.Precision())
+	assert.Error(t, m.SetPrecision("fp16"))
+	assert.Error(t, m.SetPrecision(""))
+	require.NoError(t, m.SetPrecision(PrecisionBF16))
+	assert.Equal(t, PrecisionBF16, m.Precision())
+}
+
+// relDiff is max|a−b| / max|b|.
+func relDiff(a, b []float64) float64 {
+	var d, n float64
+	for i := range a {
+		d = math.Max(d, math.Abs(a[i]-b[i]))
+		n = math.Max(n, math.Abs(b[i]))
+	}
+	return d / n
+}
+
+// TestBF16ForwardCloseToFP32: the bf16 forward passes of the HF fixtures
+// give float32 outputs within bf16's precision of the fp32 ones, and
+// different from them (the casts happen).
+func TestBF16ForwardCloseToFP32(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e := readExpected(t, "tiny")
+	mlm, _, err := LoadForMaskedLM(filepath.Join("testdata", "tiny", "mlm"), LoadOptions{})
+	require.NoError(t, err)
+	tok, _, err := LoadForTokenClassification(filepath.Join("testdata", "tiny", "token-classification"), LoadOptions{})
+	require.NoError(t, err)
+	torchutil.ManualSeed(3)
+	base, err := NewModel(TinyConfig(), gotch.CPU)
+	require.NoError(t, err)
+	defer base.VarStore().Destroy()
+	s := tensors.NewScope()
+	defer s.Drop()
+	in := e.inputs(t, s)
+	for _, tc := range []struct {
+		name string
+		set  func(Precision) error
+		fwd  func() (*ts.Tensor, error)
+	}{
+		{"mlm logits", mlm.SetPrecision, func() (*ts.Tensor, error) { return mlm.Forward(in, false) }},
+		{"token logits", tok.SetPrecision, func() (*ts.Tensor, error) { return tok.Forward(in, false) }},
+		{"hidden states", mlm.SetPrecision, func() (*ts.Tensor, error) { return mlm.Bert.Forward(in, false) }},
+		{"pooled", base.SetPrecision, func() (*ts.Tensor, error) { return base.Pooled(in, false) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NoError(t, tc.set(PrecisionFP32))
+			ref, err := tc.fwd()
+			require.NoError(t, err)
+			require.NoError(t, tc.set(PrecisionBF16))
+			got, err := tc.fwd()
+			require.NoError(t, err)
+			require.NoError(t, tc.set(PrecisionFP32))
+			assert.Equal(t, gotch.Float, got.DType(), "outputs are float32")
+			rv, rs := values(t, s.Add(ref))
+			gv, gs := values(t, s.Add(got))
+			require.Equal(t, rs, gs)
+			d := relDiff(gv, rv)
+			t.Logf("%s: max |bf16 − fp32| / max |fp32| = %.3g", tc.name, d)
+			assert.Less(t, d, 5e-2)
+			assert.Greater(t, d, 0.0, "bf16 computes differently")
+		})
+	}
+}
+
+// trainTiny trains a fresh tiny MLM at precision p for steps AdamW steps on
+// one fixed batch and returns the first and last losses and the model.
+func trainTiny(t *testing.T, p Precision, steps int) (first, last float64, m *ForMaskedLM) {
+	t.Helper()
+	torchutil.ManualSeed(7)
+	c := TinyConfig()
+	m, err := NewForMaskedLM(c, gotch.CPU)
+	require.NoError(t, err)
+	require.NoError(t, m.SetPrecision(p))
+	s := tensors.NewScope()
+	defer s.Drop()
+	const b, T = 4, 16
+	ids := make([]int64, b*T)
+	var pos, lab []int64
+	for i := range ids {
+		ids[i] = int64(4 + (i*37)%(c.VocabSize-4))
+		if i%5 == 2 {
+			pos, lab = append(pos, int64(i)), append(lab, ids[i])
+			ids[i] = 3
+		}
+	}
+	x, err := tensors.FromInt64s(ids, []int64{b, T}, gotch.CPU)
+	require.NoError(t, err)
+	in := Inputs{InputIDs: s.Add(x)}
+	pt, err := tensors.FromInt64s(pos, []int64{int64(len(pos))}, gotch.CPU)
+	require.NoError(t, err)
+	lt, err := tensors.FromInt64s(lab, []int64{int64(len(lab))}, gotch.CPU)
+	require.NoError(t, err)
+	s.Add(pt)
+	s.Add(lt)
+	var ps []optim.Param
+	for _, q := range m.Parameters() {
+		ps = append(ps, optim.Param{Name: q.Name, Tensor: q.Tensor})
+	}
+	opt, err := optim.NewAdamW(ps, optim.DefaultAdamWOptions())
+	require.NoError(t, err)
+	defer opt.Close()
+	for i := 0; i < steps; i++ {
+		loss, err := m.LossAt(in, pt, lt, false)
+		require.NoError(t, err)
+		assert.Equal(t, gotch.Float, loss.DType())
+		require.NoError(t, loss.Backward())
+		v := loss.MustFloat64Value([]int64{})
+		loss.MustDrop()
+		if i == 0 {
+			first = v
+			for _, q := range m.Parameters() { // gradients reach the fp32 parameters, in fp32
+				g, err := q.Tensor.Grad(false)
+				require.NoError(t, err)
+				require.True(t, g.MustDefined(), q.Name)
+				assert.Equal(t, gotch.Float, g.DType(), q.Name)
+				g.MustDrop()
+			}
+		}
+		last = v
+		require.NoError(t, opt.Step(3e-3))
+		require.NoError(t, opt.ZeroGrad())
+	}
+	return first, last, m
+}
+
+// TestBF16TrainsLikeFP32: a tiny model trained in bf16 lowers its loss as
+// the fp32 one does; parameters and gradients stay float32 and the saved
+// checkpoint is float32.
+func TestBF16TrainsLikeFP32(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	const steps = 40
+	f32a, f32b, m32 := trainTiny(t, PrecisionFP32, steps)
+	m32.VarStore().Destroy()
+	bfa, bfb, m := trainTiny(t, PrecisionBF16, steps)
+	defer m.VarStore().Destroy()
+	t.Logf("loss fp32 %.4f → %.4f, bf16 %.4f → %.4f", f32a, f32b, bfa, bfb)
+	assert.InDelta(t, f32a, bfa, 0.05*f32a, "same start")
+	assert.Less(t, bfb, 0.5*bfa, "bf16 training reduces the loss")
+	assert.InDelta(t, f32b, bfb, 0.25*f32a, "like fp32")
+	for _, p := range m.Parameters() {
+		assert.Equal(t, gotch.Float, p.Tensor.DType(), p.Name)
+	}
+	dir := t.TempDir()
+	require.NoError(t, m.Save(dir))
+	w, _, err := safetensors.ReadFile(filepath.Join(dir, SafetensorsFile))
+	require.NoError(t, err)
+	require.NotEmpty(t, w)
+	for k, v := range w {
+		assert.Equal(t, safetensors.F32, v.DType, k)
+	}
+}
+
+// TestBF16NoLeaks: bf16 forward, Loss, LossAt and backward free every
+// temporary, the weight casts included.
+func TestBF16NoLeaks(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	e := readExpected(t, "tiny")
+	mlm, _, err := LoadForMaskedLM(filepath.Join("testdata", "tiny", "mlm"), LoadOptions{})
+	require.NoError(t, err)
+	tok, _, err := LoadForTokenClassification(filepath.Join("testdata", "tiny", "token-classification"), LoadOptions{})
+	require.NoError(t, err)
+	s := tensors.NewScope()
+	defer s.Drop()
+	in := e.inputs(t, s)
+	mlmLabels := int64Tensor(t, s, e.MLMLabels)
+	tokLabels := int64Tensor(t, s, e.TokenLabels)
+	pos, lab := maskedAt(t, s, e.MLMLabels)
+	for _, p := range []Precision{PrecisionFP32, PrecisionBF16} {
+		require.NoError(t, mlm.SetPrecision(p))
+		require.NoError(t, tok.SetPrecision(p))
+		for _, train := range []bool{false, true} {
+			before := len(ts.ExistingTensors)
+			for _, f := range []func() (*ts.Tensor, error){
+				func() (*ts.Tensor, error) { return mlm.Forward(in, train) },
+				func() (*ts.Tensor, error) { return tok.Forward(in, train) },
+				func() (*ts.Tensor, error) { return mlm.Bert.Forward(in, train) },
+			} {
+				out, err := f()
+				require.NoError(t, err)
+				out.MustDrop()
+			}
+			assert.Equal(t, before, len(ts.ExistingTensors), "%s forward train=%v", p, train)
+			for _, f := range []func() (*ts.Tensor, error){
+				func() (*ts.Tensor, error) { return mlm.Loss(in, mlmLabels, train) },
+				func() (*ts.Tensor, error) { return mlm.LossAt(in, pos, lab, train) },
+				func() (*ts.Tensor, error) { return tok.Loss(in, tokLabels, train, nil) },
+			} {
+				loss, err := f()
+				require.NoError(t, err)
+				require.NoError(t, loss.Backward())
+				loss.MustDrop()
+			}
+			assert.Equal(t, before, len(ts.ExistingTensors), "%s loss+backward train=%v", p, train)
+		}
+	}
+	// the check can fail: an undropped output shows up
+	before := len(ts.ExistingTensors)
+	out, err := mlm.LossAt(in, pos, lab, false)
+	require.NoError(t, err)
+	assert.Equal(t, before+1, len(ts.ExistingTensors))
+	out.MustDrop()
+}
