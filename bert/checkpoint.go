@@ -193,13 +193,27 @@ func FromPretrained(nameOrDir string, head Head, o LoadOptions) (Pretrained, *Lo
 		}
 		dir = d
 	}
+	// Each case returns a nil interface on error, never an interface
+	// holding a nil pointer.
 	switch head {
 	case HeadBase:
-		return LoadModel(dir, o)
+		m, rep, err := LoadModel(dir, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, rep, nil
 	case HeadMaskedLM:
-		return LoadForMaskedLM(dir, o)
+		m, rep, err := LoadForMaskedLM(dir, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, rep, nil
 	case HeadTokenClassification:
-		return LoadForTokenClassification(dir, o)
+		m, rep, err := LoadForTokenClassification(dir, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		return m, rep, nil
 	}
 	return nil, nil, fmt.Errorf("bert: unknown head %q (base, mlm, token-classification)", head)
 }

@@ -23,8 +23,8 @@ func tinyCorpora(t *testing.T) (clin, bio, eval string) {
 }
 
 func tinyFlags(model, out string) []string {
-	return []string{"-model", model, "-out", out, "-max-steps", "2", "-batch", "2", "-block", "32",
-		"-lr", "1e-3", "-validation", "0.1", "-workers", "1", "-save-steps", "0"}
+	return []string{"-model", model, "-out", out, "-max-steps", "2", "-batch", "2", "-block-size", "32",
+		"-lr", "1e-3", "-validation-fraction", "0.1", "-workers", "1", "-save-steps", "0"}
 }
 
 func TestRunVariants(t *testing.T) {
