@@ -636,3 +636,13 @@ func TestNumParameters(t *testing.T) {
 	want := int64(100*32 + 64*32 + 2*32 + 64 + 2*(4*(32*32+32)+64+(32*37+37)+(37*32+32)+64) + 32*32 + 32)
 	assert.Equal(t, want, NumParameters(m.Parameters()))
 }
+
+func TestResolveDirAndOfflineMiss(t *testing.T) {
+	dir := t.TempDir()
+	got, err := Resolve(dir, HubOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, dir, got)
+	_, err = Resolve("org/not-cached", HubOptions{Offline: true, CacheDir: t.TempDir()})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "bert: ")
+}

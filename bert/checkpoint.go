@@ -185,13 +185,9 @@ type Pretrained interface {
 // existing directory, from a Hub id ("org/name[@revision]") through the
 // local Hub cache (downloading unless o.Hub.Offline).
 func FromPretrained(nameOrDir string, head Head, o LoadOptions) (Pretrained, *LoadReport, error) {
-	dir := nameOrDir
-	if st, err := os.Stat(nameOrDir); err != nil || !st.IsDir() {
-		d, err := hub.Resolve(nameOrDir, hub.Options{Revision: o.Hub.Revision, Offline: o.Hub.Offline, CacheDir: o.Hub.CacheDir, Token: o.Hub.Token})
-		if err != nil {
-			return nil, nil, fmt.Errorf("bert: %w", err)
-		}
-		dir = d
+	dir, err := Resolve(nameOrDir, o.Hub)
+	if err != nil {
+		return nil, nil, err
 	}
 	// Each case returns a nil interface on error, never an interface
 	// holding a nil pointer.
@@ -216,6 +212,22 @@ func FromPretrained(nameOrDir string, head Head, o LoadOptions) (Pretrained, *Lo
 		return m, rep, nil
 	}
 	return nil, nil, fmt.Errorf("bert: unknown head %q (base, mlm, token-classification)", head)
+}
+
+// Resolve returns a local model directory for nameOrDir: the directory
+// itself, or the snapshot of a Hub id ("org/name[@revision]") in the
+// standard HuggingFace cache, downloaded when missing (config.json, the
+// weights, vocab.txt and the tokenizer files). Use it to load a Hub
+// model's tokenizer with tokenize.Load.
+func Resolve(nameOrDir string, o HubOptions) (string, error) {
+	if st, err := os.Stat(nameOrDir); err == nil && st.IsDir() {
+		return nameOrDir, nil
+	}
+	d, err := hub.Resolve(nameOrDir, hub.Options{Revision: o.Revision, Offline: o.Offline, CacheDir: o.CacheDir, Token: o.Token})
+	if err != nil {
+		return "", fmt.Errorf("bert: %w", err)
+	}
+	return d, nil
 }
 
 // isHeadKey reports whether a model key belongs to a head that
