@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sugarme/gotch"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/internal/optim"
 )
