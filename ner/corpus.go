@@ -154,25 +154,32 @@ func Types(c *Corpus) []string {
 	if c == nil {
 		return nil
 	}
-	seen := map[string]bool{}
+	seen := typeSet{}
 	for _, d := range c.Documents {
 		for _, s := range d.Sentences {
-			for _, t := range s.Tags {
-				if _, typ, ok := splitTag(t); ok && typ != "" {
-					seen[typ] = true
-				}
-			}
+			seen.add(s.Tags)
 			for _, ls := range s.Labels {
-				for _, t := range ls {
-					if _, typ, ok := splitTag(t); ok && typ != "" {
-						seen[typ] = true
-					}
-				}
+				seen.add(ls)
 			}
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for t := range seen {
+	return seen.sorted()
+}
+
+// typeSet collects the entity types of tags ("B-C" and "I-C" give "C").
+type typeSet map[string]bool
+
+func (ts typeSet) add(tags []string) {
+	for _, t := range tags {
+		if _, typ, ok := splitTag(t); ok && typ != "" {
+			ts[typ] = true
+		}
+	}
+}
+
+func (ts typeSet) sorted() []string {
+	out := make([]string, 0, len(ts))
+	for t := range ts {
 		out = append(out, t)
 	}
 	sort.Strings(out)
@@ -202,22 +209,13 @@ func tagTypes(c *Corpus) []string {
 	if c == nil {
 		return nil
 	}
-	seen := map[string]bool{}
+	seen := typeSet{}
 	for _, d := range c.Documents {
 		for _, s := range d.Sentences {
-			for _, t := range s.Tags {
-				if _, typ, ok := splitTag(t); ok && typ != "" {
-					seen[typ] = true
-				}
-			}
+			seen.add(s.Tags)
 		}
 	}
-	out := make([]string, 0, len(seen))
-	for t := range seen {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
+	return seen.sorted()
 }
 
 // Convert rewrites every sentence's tags from c.Scheme to scheme to (see

@@ -1,7 +1,5 @@
 package ner
 
-import "sort"
-
 // Stats counts a corpus: documents, sentences, words and entities per type.
 // Its JSON form is {"documents","sentences","tokens","entities":{TYPE:n}}.
 type Stats struct {
@@ -54,20 +52,11 @@ func (s Stats) EntityTotal() int {
 
 // labelTypes returns the sorted labels occurring in a sentence's Labels.
 func labelTypes(labels [][]string) []string {
-	seen := map[string]bool{}
+	seen := typeSet{}
 	for _, ls := range labels {
-		for _, t := range ls {
-			if _, typ, ok := splitTag(t); ok && typ != "" {
-				seen[typ] = true
-			}
-		}
+		seen.add(ls)
 	}
-	out := make([]string, 0, len(seen))
-	for t := range seen {
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out
+	return seen.sorted()
 }
 
 // labelTags returns the IOB2 tags of one label from a sentence's Labels:
