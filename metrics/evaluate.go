@@ -183,21 +183,28 @@ func scores(c counts, zd float64) Scores {
 	return Scores{Precision: p, Recall: r, F1: f1(p, r), Support: c.gold, Found: c.pred, Correct: c.correct}
 }
 
+// perTypeScores scores each type of by, and all of them together (micro);
+// names are the sorted types and tot the summed counts.
+func perTypeScores(by map[string]*counts, zd float64) (names []string, per map[string]Scores, micro Scores, tot counts) {
+	per = make(map[string]Scores, len(by))
+	for t, c := range by {
+		names = append(names, t)
+		per[t] = scores(*c, zd)
+		tot.gold += c.gold
+		tot.pred += c.pred
+		tot.correct += c.correct
+	}
+	sort.Strings(names)
+	return names, per, scores(tot, zd), tot
+}
+
 func buildReport(opts Options, byType map[string]*counts, tokens, okTokens int) *Report {
 	r := &Report{Options: opts, PerType: make(map[string]Scores, len(byType)), Tokens: tokens, CorrectTokens: okTokens}
 	if tokens > 0 {
 		r.Accuracy = float64(okTokens) / float64(tokens)
 	}
 	var tot counts
-	for t, c := range byType {
-		r.Types = append(r.Types, t)
-		r.PerType[t] = scores(*c, opts.ZeroDivision)
-		tot.gold += c.gold
-		tot.pred += c.pred
-		tot.correct += c.correct
-	}
-	sort.Strings(r.Types)
-	r.Micro = scores(tot, opts.ZeroDivision)
+	r.Types, r.PerType, r.Micro, tot = perTypeScores(byType, opts.ZeroDivision)
 	r.Macro = Scores{Support: tot.gold, Found: tot.pred, Correct: tot.correct}
 	r.Weighted = r.Macro
 	if n := len(r.Types); n > 0 {

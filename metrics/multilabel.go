@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"fmt"
-	"sort"
 )
 
 // MultiLabelOptions configures MultiLabel. The zero value counts every label
@@ -100,20 +99,12 @@ func MultiLabel(gold, pred [][][]string, opts MultiLabelOptions) (*MultiLabelRep
 			tokens++
 		}
 	}
-	r := &MultiLabelReport{PerLabel: map[string]Scores{}, Tokens: tokens}
+	r := &MultiLabelReport{Tokens: tokens}
 	if tokens > 0 {
 		r.SubsetAccuracy = float64(exact) / float64(tokens)
 	}
 	var tot counts
-	for l, c := range byLabel {
-		r.Labels = append(r.Labels, l)
-		r.PerLabel[l] = scores(*c, opts.ZeroDivision)
-		tot.gold += c.gold
-		tot.pred += c.pred
-		tot.correct += c.correct
-	}
-	sort.Strings(r.Labels)
-	r.Micro = scores(tot, opts.ZeroDivision)
+	r.Labels, r.PerLabel, r.Micro, tot = perTypeScores(byLabel, opts.ZeroDivision)
 	r.Macro = Scores{Support: tot.gold, Found: tot.pred, Correct: tot.correct}
 	if n := float64(len(r.Labels)); n > 0 {
 		for _, l := range r.Labels {
