@@ -191,6 +191,8 @@ func flatten(rows [][]int64) []int64 {
 	return out
 }
 
+// TestNoLeaks: forward, Loss, LossAt and backward free every temporary, in
+// fp32 and in bf16 (whose weight casts included), in eval and train mode.
 func TestNoLeaks(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -205,35 +207,48 @@ func TestNoLeaks(t *testing.T) {
 	in := e.inputs(t, s)
 	mlmLabels := int64Tensor(t, s, e.MLMLabels)
 	tokLabels := int64Tensor(t, s, e.TokenLabels)
-	for _, train := range []bool{false, true} {
-		before := len(ts.ExistingTensors)
-		out, err := mlm.Forward(in, train)
-		require.NoError(t, err)
-		out.MustDrop()
-		out, err = tok.Forward(in, train)
-		require.NoError(t, err)
-		out.MustDrop()
-		out, err = mlm.Bert.Forward(in, train)
-		require.NoError(t, err)
-		out.MustDrop()
-		assert.Equal(t, before, len(ts.ExistingTensors), "forward train=%v", train)
-
-		loss, err := mlm.Loss(in, mlmLabels, train)
-		require.NoError(t, err)
-		require.NoError(t, loss.Backward())
-		loss.MustDrop()
-		loss, err = tok.Loss(in, tokLabels, train, []float64{1, 2, 1, 2, 1})
-		require.NoError(t, err)
-		require.NoError(t, loss.Backward())
-		loss.MustDrop()
-		assert.Equal(t, before, len(ts.ExistingTensors), "loss+backward train=%v", train)
+	pos, lab := maskedAt(t, s, e.MLMLabels)
+	for _, p := range []Precision{PrecisionFP32, PrecisionBF16} {
+		require.NoError(t, mlm.SetPrecision(p))
+		require.NoError(t, tok.SetPrecision(p))
+		for _, train := range []bool{false, true} {
+			before := len(ts.ExistingTensors)
+			for _, f := range []func() (*ts.Tensor, error){
+				func() (*ts.Tensor, error) { return mlm.Forward(in, train) },
+				func() (*ts.Tensor, error) { return tok.Forward(in, train) },
+				func() (*ts.Tensor, error) { return mlm.Bert.Forward(in, train) },
+			} {
+				out, err := f()
+				require.NoError(t, err)
+				out.MustDrop()
+			}
+			assert.Equal(t, before, len(ts.ExistingTensors), "%s forward train=%v", p, train)
+			for _, f := range []func() (*ts.Tensor, error){
+				func() (*ts.Tensor, error) { return mlm.Loss(in, mlmLabels, train) },
+				func() (*ts.Tensor, error) { return mlm.LossAt(in, pos, lab, train) },
+				func() (*ts.Tensor, error) { return tok.Loss(in, tokLabels, train, nil) },
+				func() (*ts.Tensor, error) { return tok.Loss(in, tokLabels, train, []float64{1, 2, 1, 2, 1}) },
+			} {
+				loss, err := f()
+				require.NoError(t, err)
+				require.NoError(t, loss.Backward())
+				loss.MustDrop()
+			}
+			assert.Equal(t, before, len(ts.ExistingTensors), "%s loss+backward train=%v", p, train)
+		}
 	}
+	require.NoError(t, mlm.SetPrecision(PrecisionFP32))
 	// the check can fail: an undropped output shows up
-	before := len(ts.ExistingTensors)
-	out, err := mlm.Forward(in, false)
-	require.NoError(t, err)
-	assert.Equal(t, before+1, len(ts.ExistingTensors))
-	out.MustDrop()
+	for _, f := range []func() (*ts.Tensor, error){
+		func() (*ts.Tensor, error) { return mlm.Forward(in, false) },
+		func() (*ts.Tensor, error) { return mlm.LossAt(in, pos, lab, false) },
+	} {
+		before := len(ts.ExistingTensors)
+		out, err := f()
+		require.NoError(t, err)
+		assert.Equal(t, before+1, len(ts.ExistingTensors))
+		out.MustDrop()
+	}
 
 	// backward reached the tied embedding through both uses
 	g, err := mlm.Bert.emb.word.Grad(false)

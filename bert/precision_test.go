@@ -4,7 +4,6 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"testing"
 
 	"github.com/biobertpt-go/biobertpt/internal/optim"
@@ -251,57 +250,4 @@ func TestBF16TrainsLikeFP32(t *testing.T) {
 	for k, v := range w {
 		assert.Equal(t, safetensors.F32, v.DType, k)
 	}
-}
-
-// TestBF16NoLeaks: bf16 forward, Loss, LossAt and backward free every
-// temporary, the weight casts included.
-func TestBF16NoLeaks(t *testing.T) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	e := readExpected(t, "tiny")
-	mlm, _, err := LoadForMaskedLM(filepath.Join("testdata", "tiny", "mlm"), LoadOptions{})
-	require.NoError(t, err)
-	tok, _, err := LoadForTokenClassification(filepath.Join("testdata", "tiny", "token-classification"), LoadOptions{})
-	require.NoError(t, err)
-	s := tensors.NewScope()
-	defer s.Drop()
-	in := e.inputs(t, s)
-	mlmLabels := int64Tensor(t, s, e.MLMLabels)
-	tokLabels := int64Tensor(t, s, e.TokenLabels)
-	pos, lab := maskedAt(t, s, e.MLMLabels)
-	for _, p := range []Precision{PrecisionFP32, PrecisionBF16} {
-		require.NoError(t, mlm.SetPrecision(p))
-		require.NoError(t, tok.SetPrecision(p))
-		for _, train := range []bool{false, true} {
-			before := len(ts.ExistingTensors)
-			for _, f := range []func() (*ts.Tensor, error){
-				func() (*ts.Tensor, error) { return mlm.Forward(in, train) },
-				func() (*ts.Tensor, error) { return tok.Forward(in, train) },
-				func() (*ts.Tensor, error) { return mlm.Bert.Forward(in, train) },
-			} {
-				out, err := f()
-				require.NoError(t, err)
-				out.MustDrop()
-			}
-			assert.Equal(t, before, len(ts.ExistingTensors), "%s forward train=%v", p, train)
-			for _, f := range []func() (*ts.Tensor, error){
-				func() (*ts.Tensor, error) { return mlm.Loss(in, mlmLabels, train) },
-				func() (*ts.Tensor, error) { return mlm.LossAt(in, pos, lab, train) },
-				func() (*ts.Tensor, error) { return tok.Loss(in, tokLabels, train, nil) },
-			} {
-				loss, err := f()
-				require.NoError(t, err)
-				require.NoError(t, loss.Backward())
-				loss.MustDrop()
-			}
-			assert.Equal(t, before, len(ts.ExistingTensors), "%s loss+backward train=%v", p, train)
-		}
-	}
-	// the check can fail: an undropped output shows up
-	before := len(ts.ExistingTensors)
-	out, err := mlm.LossAt(in, pos, lab, false)
-	require.NoError(t, err)
-	assert.Equal(t, before+1, len(ts.ExistingTensors))
-	out.MustDrop()
 }
