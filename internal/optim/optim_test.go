@@ -506,16 +506,21 @@ func TestWarmupSteps(t *testing.T) {
 	assert.Equal(t, 1185, WarmupSteps(0.1, 11850))
 }
 
+// clipParams are the clipping tests' parameters: a = [3, 0], b = [4] and
+// "none", which never gets a gradient; they are dropped when t ends.
+func clipParams(t *testing.T) []Param {
+	a := newLeaf(t, []float64{3, 0}, []int64{2})
+	b := newLeaf(t, []float64{4}, []int64{1})
+	none := newLeaf(t, []float64{1}, []int64{1})
+	t.Cleanup(func() { a.MustDrop(); b.MustDrop(); none.MustDrop() })
+	return []Param{{"a", a}, {"b", b}, {"none", none}}
+}
+
 func TestClipGradNorm(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	a := newLeaf(t, []float64{3, 0}, []int64{2})
-	defer a.MustDrop()
-	b := newLeaf(t, []float64{4}, []int64{1})
-	defer b.MustDrop()
-	none := newLeaf(t, []float64{1}, []int64{1})
-	defer none.MustDrop()
-	params := []Param{{"a", a}, {"b", b}, {"none", none}}
+	params := clipParams(t)
+	a, b := params[0].Tensor, params[1].Tensor
 
 	// No gradients yet: norm 0.
 	n, err := ClipGradNorm(params, 1)
@@ -685,13 +690,8 @@ func TestAdamWImplOption(t *testing.T) {
 func TestClipGradNormDevice(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	a := newLeaf(t, []float64{3, 0}, []int64{2})
-	defer a.MustDrop()
-	b := newLeaf(t, []float64{4}, []int64{1})
-	defer b.MustDrop()
-	none := newLeaf(t, []float64{1}, []int64{1})
-	defer none.MustDrop()
-	params := []Param{{"a", a}, {"b", b}, {"none", none}}
+	params := clipParams(t)
+	a, b := params[0].Tensor, params[1].Tensor
 
 	n, err := ClipGradNormDevice(params, 1)
 	require.NoError(t, err)
