@@ -24,31 +24,56 @@
 // # Mixed precision
 //
 // SetPrecision selects the compute precision, one option for all three
-// models: PrecisionFP32 (DefaultPrecision) or PrecisionBF16. gotch wraps no
-// torch.autocast, so bf16 is explicit casts that follow autocast's rules:
+// models: PrecisionFP32 (DefaultPrecision), PrecisionBF16 or PrecisionFP16.
+// gotch wraps no torch.autocast, so bf16 and fp16 are explicit casts that
+// follow autocast's rules (the same for both; "low" is bfloat16 or float16):
 //
 //	parameters, gradients, optimizer state, checkpoints   float32 (master weights)
-//	linear layers (Q, K, V, attention output, FFN,        bf16: each weight and bias cast once
+//	linear layers (Q, K, V, attention output, FFN,        low: each weight and bias cast once
 //	  MLM transform and tied decoder, classifier, pooler)   per forward pass (a cast cache), inputs cast
-//	attention matmuls QKᵀ, PV (and SDPA)                 bf16
+//	attention matmuls QKᵀ, PV (and SDPA)                 low
 //	embeddings, residual adds, LayerNorm, softmax        float32 (the float32 residual and mask
-//	                                                       promote bf16 results, as in HF)
+//	                                                       promote low results, as in HF)
 //	logits, losses, returned tensors                     float32
+//
+// The additive attention mask is float32 with finfo(float32).min, except
+// for SDPA under autocast, whose mask has the query's dtype and that
+// dtype's finfo.min (maskMin: −3.39e38 for bf16, −65504 for fp16).
 //
 // The casts are differentiable, so backward reaches the float32 parameters
 // and their gradients are float32. bf16 needs no loss scaling (its exponent
-// range is float32's); fp16, which would, is not offered. bf16 is the
-// recommended precision on CUDA GPUs with native bf16 (compute capability
-// ≥ 8.0); fp32 stays the default because bf16's GPU speed has not been
-// measured here and the CPU runs it slowly. Debian's CPU libtorch 1.13
-// also accumulates some bf16 matmuls in bf16 (those whose reduction
-// dimension is strided in memory, such as the decoder's input gradient over
-// the vocabulary), so bf16 training on that CPU build lags fp32.
+// range is float32's). fp16 does: its gradients underflow below 2⁻²⁴ and
+// its range ends at 65504, so fp16 training multiplies the loss by a
+// dynamic scale before backward and unscales the float32 gradients before
+// clipping and the update, skipping steps whose gradients overflowed
+// (internal/optim.GradScaler, torch.cuda.amp.GradScaler's protocol). fp16
+// runs on CUDA only: Debian's CPU libtorch 1.13 has no float16 kernels for
+// addmm, layer_norm or softmax, so SetPrecision(PrecisionFP16) on a CPU
+// model returns ErrFP16NeedsCUDA. bf16 is the recommended precision on CUDA
+// GPUs with native bf16 (compute capability ≥ 8.0); fp16 with loss scaling
+// is the one for GPUs with fp16 tensor cores but no bf16 (7.x: V100, Turing
+// RTX 20xx). fp32 stays the default because the low precisions' GPU speed
+// has not been measured here and the CPU runs bf16 slowly. Debian's CPU
+// libtorch 1.13 also accumulates some bf16 matmuls in bf16 (those whose
+// reduction dimension is strided in memory, such as the decoder's input
+// gradient over the vocabulary), so bf16 training on that CPU build lags
+// fp32.
 //
 // Losses are mean cross-entropy over labels ≠ -100 (IgnoreIndex). The MLM
 // loss projects only the labelled positions onto the vocabulary: Loss finds
 // them with nonzero (a device→host sync on CUDA), LossAt takes them from the
 // caller (flat positions known on the host) and reads nothing back.
+//
+// Fused QKV: self-attention can project query, key and value with one
+// matmul against the concatenated [Wq; Wk; Wv] (3H, H) instead of three
+// (Model.SetFusedQKV; the default on CUDA, off on the CPU, where it did not
+// pay). The parameters stay HF's three tensors, so checkpoints and the
+// optimizer see no difference; the concatenation is in the autograd graph.
+//
+// Errors: the patched gotch that setup prepares panics where stock gotch
+// calls log.Fatal; every exported method recovers such a panic into its
+// error, and an allocation failure can be recognised with
+// internal/torchutil's IsOOM.
 //
 // Threads and memory: every exported method locks its goroutine to the OS
 // thread for its duration (libtorch grad mode is per thread), drops every

@@ -1,6 +1,7 @@
 package bert
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -26,27 +27,46 @@ const (
 	// training on GPUs with native bf16 (compute capability ≥ 8.0: A100,
 	// H100, RTX 30xx/40xx); on the CPU it works but is slow.
 	PrecisionBF16 Precision = "bf16"
+	// PrecisionFP16 is float16 mixed precision with float32 master
+	// weights, torch.autocast(dtype=torch.float16)'s casting rules (the
+	// same casts as bf16, to float16). float16's range ends at 65504 and
+	// its gradients underflow below 2⁻²⁴, so training needs dynamic loss
+	// scaling (internal/optim.GradScaler). It is for CUDA GPUs with fp16
+	// tensor cores but no bf16 (compute capability 7.x: V100, Turing RTX
+	// 20xx); it needs a CUDA device, as Debian's CPU libtorch has no
+	// float16 kernels for addmm, layer_norm or softmax.
+	PrecisionFP16 Precision = "fp16"
 )
+
+// ErrFP16NeedsCUDA is returned by SetPrecision(PrecisionFP16) for a model
+// that is not on a CUDA device.
+var ErrFP16NeedsCUDA = errors.New("fp16 needs a CUDA device; use bf16 or fp32 on the CPU")
 
 // DefaultPrecision is the precision a new or loaded model starts with.
 const DefaultPrecision = PrecisionFP32
 
-// ParsePrecision maps "fp32" or "bf16" (any case; "" is fp32) to a
-// Precision.
+// ParsePrecision maps "fp32", "bf16" or "fp16" (any case; "" is fp32) to
+// a Precision.
 func ParsePrecision(s string) (Precision, error) {
 	switch p := Precision(strings.ToLower(strings.TrimSpace(s))); p {
 	case "":
 		return PrecisionFP32, nil
-	case PrecisionFP32, PrecisionBF16:
+	case PrecisionFP32, PrecisionBF16, PrecisionFP16:
 		return p, nil
 	}
-	return "", fmt.Errorf("bert: precision %q: want fp32 or bf16", s)
+	return "", fmt.Errorf("bert: precision %q: %s", s, wantPrecision)
 }
+
+// wantPrecision lists the valid precisions in error messages.
+const wantPrecision = "want fp32, bf16 or fp16"
 
 // dtype is the compute dtype of p.
 func (p Precision) dtype() gotch.DType {
-	if p == PrecisionBF16 {
+	switch p {
+	case PrecisionBF16:
 		return gotch.BFloat16
+	case PrecisionFP16:
+		return gotch.Half
 	}
 	return modelDType
 }
@@ -110,17 +130,24 @@ func fp32(s *tensors.Scope, x *ts.Tensor) *ts.Tensor {
 // maskMin is the additive mask value of masked keys for scores of dtype dt:
 // the most negative finite value (HF's finfo(dtype).min).
 func maskMin(dt gotch.DType) float64 {
-	if dt == gotch.BFloat16 {
+	switch dt {
+	case gotch.BFloat16:
 		return -0x1.fep127 // 3.3895313892515355e38, bf16's largest finite
+	case gotch.Half:
+		return -65504 // 0x1.ffcp15, float16's largest finite
 	}
 	return -math.MaxFloat32
 }
 
 // SetPrecision selects the compute precision of later forward passes. It
-// does not change the parameters, which stay float32.
+// does not change the parameters, which stay float32. PrecisionFP16 needs
+// a model on a CUDA device (ErrFP16NeedsCUDA otherwise).
 func (m *Model) SetPrecision(p Precision) error {
 	if _, err := ParsePrecision(string(p)); err != nil || p == "" {
-		return fmt.Errorf("bert: precision %q: want fp32 or bf16", p)
+		return fmt.Errorf("bert: precision %q: %s", p, wantPrecision)
+	}
+	if p == PrecisionFP16 && m.dev.Name != "CUDA" { // not IsCuda: that is true for a zero Device
+		return fmt.Errorf("bert: precision fp16 on device %s: %w", deviceName(m.dev), ErrFP16NeedsCUDA)
 	}
 	m.prec = p
 	return nil
@@ -148,3 +175,11 @@ func (m *ForTokenClassification) SetPrecision(p Precision) error { return m.Bert
 
 // Precision returns the compute precision of forward passes.
 func (m *ForTokenClassification) Precision() Precision { return m.Bert.Precision() }
+
+// deviceName is d as torch spells it: "cpu", "cuda:0".
+func deviceName(d gotch.Device) string {
+	if d.Name == "CUDA" {
+		return fmt.Sprintf("cuda:%d", d.Value)
+	}
+	return strings.ToLower(d.Name)
+}

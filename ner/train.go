@@ -169,6 +169,11 @@ type trainer struct {
 	bar     *progress.Bar
 
 	epochStart time.Time
+	pending    []pendingStep // steps not yet read from the device (see flush)
+	lastFlush  time.Time
+	scaler     *optim.GradScaler // fp16 loss scaling (disabled at other precisions)
+	lim        *torchutil.MemoryLimit
+	skipped    int // fp16 steps skipped for overflowing gradients (this run)
 }
 
 func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, split Split, o TrainOptions) (_ *trainer, err error) {
@@ -179,6 +184,10 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 		}
 	}()
 	if tr.dev, err = torchutil.ParseDevice(o.Device); err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	// The cap is set before the model is loaded, so that it counts too.
+	if tr.lim, err = torchutil.LimitMemory(tr.dev, o.MaxMemoryGiB); err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
 	}
 	labels := Labels(split.Train, o.Scheme)
@@ -260,6 +269,16 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 		}
 		tr.m = m
 	}
+	prec, err := bert.ParsePrecision(string(o.Precision))
+	if err == nil {
+		err = tr.m.SetPrecision(prec)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	if tr.scaler, err = optim.NewTrainingScaler(prec == bert.PrecisionFP16, tr.state.Scaler); err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
 	if maxPos := tr.m.Config().MaxPositionEmbeddings; o.MaxLen > maxPos {
 		return nil, fmt.Errorf("ner: train options: MaxLen %d > the model's max_position_embeddings %d", o.MaxLen, maxPos)
 	}
@@ -292,6 +311,11 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 }
 
 func (tr *trainer) close() {
+	tr.dropPending()
+	if tr.lim != nil {
+		_ = tr.lim.Close()
+		tr.lim = nil
+	}
 	if tr.opt != nil {
 		_ = tr.opt.Close()
 		tr.opt = nil
@@ -322,6 +346,7 @@ func (tr *trainer) run() (*TrainResult, error) {
 	for ; st.Epoch < o.Epochs && !stopped; st.Epoch++ {
 		start := time.Now()
 		tr.epochStart = start
+		tr.lastFlush = start
 		batches := chunk(epochOrder(len(tr.train.exs), o.Seed, st.Epoch), o.BatchSize)
 		for st.Batch < len(batches) {
 			if err := tr.ctx.Err(); err != nil {
@@ -336,9 +361,17 @@ func (tr *trainer) run() (*TrainResult, error) {
 				return nil, err
 			}
 			st.Batch += len(group)
+			if len(tr.pending) >= o.LogSteps || st.Step%o.LogSteps == 0 || o.onStep != nil {
+				if err := tr.flush(); err != nil {
+					return nil, err
+				}
+			}
 			if o.onStep != nil {
 				o.onStep(st.Step)
 			}
+		}
+		if err := tr.flush(); err != nil {
+			return nil, err
 		}
 		if stopped && st.Batch < len(batches) {
 			break // MaxSteps inside the epoch: no epoch result
@@ -403,97 +436,195 @@ func (tr *trainer) run() (*TrainResult, error) {
 }
 
 // step runs forward and backward over the batches of one accumulation group
-// and one optimizer update.
+// and one optimizer update. Nothing is read from the device: the step's
+// loss and gradient norm wait in tr.pending until flush reads them.
 func (tr *trainer) step(group [][]int, epoch int) (err error) {
-	start := time.Now()
-	lossSum, toks := 0.0, 0
+	p := pendingStep{n: len(group)}
+	defer func() {
+		if err != nil {
+			p.drop()
+			err = torchutil.WrapOOM(err, fmt.Sprintf("ner: train step %d, batch %d × %d on %s",
+				tr.state.Step+1, tr.o.BatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
+		}
+	}()
+	defer torchutil.Recover(&err)
 	for _, idx := range group {
 		l, n, err := tr.forwardBackward(idx, len(group))
 		if err != nil {
 			return err
 		}
-		lossSum += l
-		toks += n
-	}
-	gnorm := 0.0
-	if tr.o.ClipNorm > 0 {
-		if gnorm, err = optim.ClipGradNorm(tr.params, tr.o.ClipNorm); err != nil {
-			return fmt.Errorf("ner: train: %w", err)
+		p.toks += n
+		if l != nil {
+			sum, err := tensors.Accumulate(p.lossSum, l)
+			if err != nil {
+				p.lossSum = nil // dropped by Accumulate
+				return fmt.Errorf("ner: train: %w", err)
+			}
+			p.lossSum = sum
 		}
 	}
-	lr := tr.sched.LR(tr.state.Step)
-	if err := tr.opt.Step(lr); err != nil {
+	p.lr = tr.sched.LR(tr.state.Step)
+	// With fp16 the scaler unscales the gradients and skips clipping and
+	// the update when one overflowed; otherwise it just runs them.
+	stepped, err := tr.scaler.Step(tr.params, func() error {
+		if tr.o.ClipNorm > 0 {
+			if p.norm, err = optim.ClipGradNormDevice(tr.params, tr.o.ClipNorm); err != nil {
+				return err
+			}
+		}
+		return tr.opt.Step(p.lr)
+	})
+	if err != nil {
 		return fmt.Errorf("ner: train: %w", err)
+	}
+	if !stepped {
+		tr.skipped++
 	}
 	if err := tr.opt.ZeroGrad(); err != nil {
 		return fmt.Errorf("ner: train: %w", err)
 	}
-	tr.state.Step++
-	loss := lossSum / float64(len(group))
-	tr.state.LossSum += loss
-	tr.state.LossN++
-	secs := time.Since(start).Seconds()
-	tps := float64(toks) / math.Max(secs, 1e-9)
-	fracEpoch := float64(epoch) + float64(tr.state.Batch+len(group))/float64(tr.batchesPerEpoch())
-	if tr.bar != nil {
-		tr.bar.Update(tr.state.Step, progress.Fields{Loss: loss, LR: lr, Tokens: int64(toks), Epoch: fracEpoch})
+	if err := tr.lim.Check(); err != nil {
+		return fmt.Errorf("ner: train: step %d: %w", tr.state.Step+1, err)
 	}
-	if err := tr.log.Log(int64(tr.state.Step), "train", map[string]float64{"epoch": fracEpoch, "loss": loss, "lr": lr,
-		"grad_norm": gnorm, "tokens_per_s": tps}); err != nil {
+	tr.state.Step++
+	p.step = tr.state.Step
+	p.epoch = float64(epoch) + float64(tr.state.Batch+len(group))/float64(tr.batchesPerEpoch())
+	tr.pending = append(tr.pending, p)
+	return nil
+}
+
+// pendingStep is an optimizer step whose loss and gradient norm are still
+// on the device.
+type pendingStep struct {
+	step    int
+	epoch   float64    // fractional epoch at the end of the step
+	lr      float64    // learning rate the step used
+	n       int        // batches in the step's accumulation group
+	toks    int        // real tokens of those batches
+	lossSum *ts.Tensor // sum of the batch losses (nil: no batch had a label)
+	norm    *ts.Tensor // gradient norm before clipping (nil: no clipping)
+}
+
+func (p *pendingStep) drop() {
+	tensors.DropAll(p.lossSum, p.norm)
+	p.lossSum, p.norm = nil, nil
+}
+
+// flush reads the losses and gradient norms of the pending steps with one
+// device→host copy and reports each step in order: the epoch's loss sum,
+// the progress bar and the metrics log (every LogSteps steps; tokens_per_s
+// is the rate since the previous flush). A non-finite loss is an error
+// naming its step.
+func (tr *trainer) flush() (err error) {
+	if len(tr.pending) == 0 {
+		return nil
+	}
+	defer tr.dropPending()
+	var list []*ts.Tensor
+	for _, p := range tr.pending {
+		list = append(list, p.lossSum, p.norm)
+	}
+	vals, err := tensors.ReadScalars(list)
+	if err != nil {
 		return fmt.Errorf("ner: train: %w", err)
+	}
+	now := time.Now()
+	toks := 0
+	for _, p := range tr.pending {
+		toks += p.toks
+	}
+	tps := float64(toks) / math.Max(now.Sub(tr.lastFlush).Seconds(), 1e-9)
+	tr.lastFlush = now
+	for i, p := range tr.pending {
+		loss, gnorm := 0.0, 0.0
+		if p.lossSum != nil {
+			loss = vals[2*i] / float64(p.n)
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return fmt.Errorf("ner: train: step %d: loss is %v (lower the learning rate?)", p.step, loss)
+			}
+		}
+		if p.norm != nil {
+			gnorm = vals[2*i+1]
+		}
+		tr.state.LossSum += loss
+		tr.state.LossN++
+		if tr.bar != nil {
+			tr.bar.Update(p.step, progress.Fields{Loss: loss, LR: p.lr, Tokens: int64(p.toks), Epoch: p.epoch})
+		}
+		if p.step%tr.o.LogSteps == 0 {
+			vals := map[string]float64{"epoch": p.epoch, "loss": loss, "lr": p.lr, "grad_norm": gnorm, "tokens_per_s": tps}
+			if tr.scaler.Enabled() {
+				vals["loss_scale"], vals["skipped_steps"] = tr.scaler.ScaleValue(), float64(tr.skipped)
+			}
+			if err := tr.log.Log(int64(p.step), "train", vals); err != nil {
+				return fmt.Errorf("ner: train: %w", err)
+			}
+		}
 	}
 	return nil
 }
 
+// dropPending frees the pending steps' tensors and empties the list.
+func (tr *trainer) dropPending() {
+	for i := range tr.pending {
+		tr.pending[i].drop()
+	}
+	tr.pending = tr.pending[:0]
+}
+
 // forwardBackward computes the mean loss of one batch, scaled by 1/accum,
-// and accumulates its gradients. It returns the unscaled loss and the
-// number of real tokens.
-func (tr *trainer) forwardBackward(idx []int, accum int) (loss float64, toks int, err error) {
+// and accumulates its gradients. It returns the unscaled loss as a
+// detached 0-dim tensor on the device (nil when the batch has no label to
+// learn) and the number of real tokens.
+func (tr *trainer) forwardBackward(idx []int, accum int) (loss *ts.Tensor, toks int, err error) {
 	defer torchutil.Recover(&err)
 	b := makeBatch(tr.train.exs, idx, tr.tok.PAD())
 	s := tensors.NewScope()
 	defer s.Drop()
 	in, err := batchTensors(s, b, tr.dev)
 	if err != nil {
-		return 0, 0, fmt.Errorf("ner: train: %w", err)
+		return nil, 0, fmt.Errorf("ner: train: %w", err)
 	}
 	labels, err := tensors.FromInt64s(b.labels, []int64{int64(b.b), int64(b.t)}, tr.dev)
 	if err != nil {
-		return 0, 0, fmt.Errorf("ner: train: %w", err)
+		return nil, 0, fmt.Errorf("ner: train: %w", err)
 	}
 	s.Add(labels)
 	l, err := tr.m.Loss(in, labels, true, tr.weights)
 	if err != nil {
-		return 0, 0, fmt.Errorf("ner: train: %w", err)
+		return nil, 0, fmt.Errorf("ner: train: %w", err)
 	}
 	s.Add(l)
 	if b.labelToks == 0 { // every label ignored: CE is NaN; nothing to learn
-		return 0, b.realToks, nil
-	}
-	if loss, err = l.Float64Value([]int64{}); err != nil {
-		return 0, 0, fmt.Errorf("ner: train: %w", err)
-	}
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, 0, fmt.Errorf("ner: train: step %d: loss is %v", tr.state.Step+1, loss)
+		return nil, b.realToks, nil
 	}
 	back := l
 	if accum > 1 {
 		sc := ts.FloatScalar(1 / float64(accum))
 		defer sc.MustDrop()
 		if back, err = l.MulScalar(sc, false); err != nil {
-			return 0, 0, fmt.Errorf("ner: train: %w", err)
+			return nil, 0, fmt.Errorf("ner: train: %w", err)
 		}
 		s.Add(back)
 	}
+	if back, err = tr.scaler.Scale(back); err != nil {
+		return nil, 0, fmt.Errorf("ner: train: %w", err)
+	}
+	s.Add(back)
 	if err := back.Backward(); err != nil {
-		return 0, 0, fmt.Errorf("ner: train: backward: %w", err)
+		return nil, 0, fmt.Errorf("ner: train: backward: %w", err)
+	}
+	if loss, err = l.Detach(false); err != nil {
+		return nil, 0, fmt.Errorf("ner: train: %w", err)
 	}
 	return loss, b.realToks, nil
 }
 
 // evaluate predicts a split with the training model and scores it.
 func (tr *trainer) evaluate(d corpusData) (*Evaluation, error) {
-	return evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+	ev, err := evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, batch %d × %d on %s (lower -eval-batch)",
+		tr.o.EvalBatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
 }
 
 // testBest evaluates the model in dir (the best one) on the test split.
@@ -534,6 +665,9 @@ func (tr *trainer) saveEpochDir(epoch int) error {
 // interrupt saves the checkpoint after a cancellation and returns the error
 // to report.
 func (tr *trainer) interrupt(cause error) error {
+	if err := tr.flush(); err != nil {
+		return err
+	}
 	tr.finishBar()
 	tr.state.EpochSeconds += time.Since(tr.epochStart).Seconds()
 	dir, err := tr.saveCheckpoint(tr.state.Epoch)

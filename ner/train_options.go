@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"strings"
+
+	"github.com/biobertpt-go/biobertpt/bert"
 )
 
 // TrainOptions configures Train. Start from DefaultTrainOptions(), which
@@ -67,6 +69,21 @@ type TrainOptions struct {
 	EarlyStopping int
 	// Device is "cpu", "cuda" or "cuda:N". Default "cpu".
 	Device string
+	// Precision is the compute precision of training and evaluation
+	// (bert.Precision: "fp32", or "bf16" mixed precision with float32
+	// master weights, recommended on CUDA GPUs with native bf16). The
+	// saved models are float32 whatever it is. "fp16" (CUDA only) computes
+	// in float16 with dynamic loss scaling (optim.GradScaler), for GPUs
+	// with fast fp16 but no bf16; a step whose gradients overflow is
+	// skipped. Default fp32.
+	Precision bert.Precision
+	// MaxMemoryGiB caps the memory training may use (0: no cap). On CUDA
+	// the caching allocator refuses to grow beyond it, so a run that would
+	// not fit a smaller card (11 GiB for a 12 GB GTX-class card) fails
+	// here too, with an out-of-memory error that says to lower the batch
+	// size and accumulate gradients; on the CPU the process's peak
+	// resident memory is compared with it after every step.
+	MaxMemoryGiB float64
 	// OutDir receives best/ (the best model, a HF model directory),
 	// checkpoint-<step>/ (the resumable states), metrics.jsonl and the test
 	// report.
@@ -90,6 +107,11 @@ type TrainOptions struct {
 	// MaxSteps stops after this many optimizer steps in total (0 = no
 	// limit); the schedule still spans Epochs. For tests and smoke runs.
 	MaxSteps int
+	// LogSteps writes a "train" metrics line every LogSteps optimizer
+	// steps (HF logging_steps) and is how often the step losses are read
+	// from the device: in between, steps are queued without waiting for
+	// the GPU. Epoch ends read them too. Default 10; 1 logs every step.
+	LogSteps int
 
 	// onStep, when set (tests), is called after every optimizer step with
 	// the number of steps done.
@@ -115,6 +137,8 @@ func DefaultTrainOptions() TrainOptions {
 		EvalEveryEpoch:  true,
 		Device:          "cpu",
 		KeepCheckpoints: 2,
+		LogSteps:        10,
+		Precision:       bert.DefaultPrecision,
 	}
 }
 
@@ -151,6 +175,10 @@ func (o TrainOptions) Validate() error {
 		return bad("KeepCheckpoints", o.KeepCheckpoints, "want >= 0 (0 = all)")
 	case o.SaveTotalLimit < 0:
 		return bad("SaveTotalLimit", o.SaveTotalLimit, "want >= 0")
+	case !finite(o.MaxMemoryGiB) || o.MaxMemoryGiB < 0:
+		return bad("MaxMemoryGiB", o.MaxMemoryGiB, "want >= 0 (0 = no cap)")
+	case o.LogSteps < 1:
+		return bad("LogSteps", o.LogSteps, "want >= 1")
 	case o.MaxSteps < 0:
 		return bad("MaxSteps", o.MaxSteps, "want >= 0 (0 = no limit)")
 	case strings.TrimSpace(o.OutDir) == "":
@@ -163,6 +191,9 @@ func (o TrainOptions) Validate() error {
 		if !finite(w) || w < 0 {
 			return bad("ClassWeights["+l+"]", w, "want a finite weight >= 0")
 		}
+	}
+	if _, err := bert.ParsePrecision(string(o.Precision)); err != nil {
+		return fmt.Errorf("ner: train options: Precision: %w", err)
 	}
 	if !validDevice(o.Device) {
 		return bad("Device", fmt.Sprintf("%q", o.Device), `want "cpu", "cuda" or "cuda:N"`)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
+	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/trainstate"
 )
 
@@ -32,6 +33,7 @@ type trainerState struct {
 	Labels       []string
 	Seed         int64
 	Scheme       Scheme
+	Scaler       *optim.ScalerState // fp16 loss scale, set when a checkpoint is written
 }
 
 // trainPosition is trainstate.State.DataPosition: where in the epoch order
@@ -42,6 +44,8 @@ type trainPosition struct {
 	LossSum      float64 `json:"loss_sum"`      // sum of the step losses of the epoch in progress
 	LossN        int     `json:"loss_n"`        // and their number
 	EpochSeconds float64 `json:"epoch_seconds"` // time spent in the epoch in progress
+	// Scaler is the fp16 loss scaler's state (absent at other precisions).
+	Scaler *optim.ScalerState `json:"grad_scaler,omitempty"`
 }
 
 // trainRun is trainstate.State.Options: what the run must agree on when
@@ -65,7 +69,7 @@ func (s *trainerState) epochLoss() float64 {
 
 // toCheckpoint converts s to trainstate's form.
 func (s trainerState) toCheckpoint() (*trainstate.State, error) {
-	pos, err := json.Marshal(trainPosition{Epoch: s.Epoch, Batch: s.Batch, LossSum: s.LossSum, LossN: s.LossN, EpochSeconds: s.EpochSeconds})
+	pos, err := json.Marshal(trainPosition{Epoch: s.Epoch, Batch: s.Batch, LossSum: s.LossSum, LossN: s.LossN, EpochSeconds: s.EpochSeconds, Scaler: s.Scaler})
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +98,8 @@ func fromCheckpoint(cs *trainstate.State) (trainerState, error) {
 	}
 	st := trainerState{Epoch: pos.Epoch, Batch: pos.Batch, Step: int(cs.Step), LossSum: pos.LossSum, LossN: pos.LossN,
 		EpochSeconds: pos.EpochSeconds, BestF1: run.BestF1, BestEpoch: run.BestEpoch, BestStep: int(cs.BestStep),
-		BadEvals: run.BadEvals, Stopped: run.Stopped, History: run.History, Labels: run.Labels, Seed: cs.Seed, Scheme: run.Scheme}
+		BadEvals: run.BadEvals, Stopped: run.Stopped, History: run.History, Labels: run.Labels, Seed: cs.Seed, Scheme: run.Scheme,
+		Scaler: pos.Scaler}
 	if st.Epoch < 0 || st.Batch < 0 || st.Step < 0 || len(st.Labels) == 0 {
 		return st, fmt.Errorf("invalid state (epoch %d, batch %d, step %d, %d labels)", st.Epoch, st.Batch, st.Step, len(st.Labels))
 	}
@@ -133,6 +138,10 @@ func (tr *trainer) saveCheckpoint(epoch int) (string, error) {
 	st.Epoch = epoch
 	if epoch != tr.state.Epoch { // an epoch just ended: the next starts fresh
 		st.Batch, st.LossSum, st.LossN, st.EpochSeconds = 0, 0, 0, 0
+	}
+	if tr.scaler.Enabled() {
+		sc := tr.scaler.State()
+		st.Scaler = &sc
 	}
 	cs, err := st.toCheckpoint()
 	if err != nil {

@@ -133,7 +133,7 @@ func TestTrainDemoCorpusEndToEnd(t *testing.T) {
 			epochs++
 		}
 	}
-	assert.Equal(t, res.Steps, steps)
+	assert.Equal(t, res.Steps/o.LogSteps, steps, "a line every LogSteps steps")
 	assert.Equal(t, o.Epochs, epochs)
 
 	// The Tagger with the training windows reproduces the dev score.

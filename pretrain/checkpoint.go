@@ -51,6 +51,8 @@ type CheckpointInfo struct {
 	LastLoss      float64       `json:"last_loss"`
 	Evals         []EvalMetrics `json:"eval_history,omitempty"`
 	Options       Options       `json:"hyperparameters"`
+	// Scaler is the fp16 loss scaler's state (nil at other precisions).
+	Scaler *optim.ScalerState `json:"grad_scaler,omitempty"`
 }
 
 // ReadCheckpoint validates a checkpoint directory (trainstate.Validate) and

@@ -208,7 +208,7 @@ func evaluate(ctx context.Context, m *bert.ForMaskedLM, e evalSet, dev gotch.Dev
 			if k == 0 {
 				return nil
 			}
-			v, err := batchLoss(m, batch, dev, false, false, 1)
+			v, err := evalLoss(m, batch, dev)
 			if err != nil {
 				return err
 			}

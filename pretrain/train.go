@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -68,7 +69,20 @@ type TrainOptions struct {
 	// choice on CUDA GPUs with native bf16 (A100, H100, RTX 30xx and
 	// newer); the default stays fp32 because bf16 is slow on the CPU and
 	// its GPU speed has not been measured by this project.
+	//
+	// fp16 (CUDA only) computes in float16 with dynamic loss scaling
+	// (optim.GradScaler, torch.cuda.amp's defaults): for GPUs with fast
+	// fp16 but no bf16 (RTX 20xx, T4, V100). A step whose gradients
+	// overflow is skipped and the scale halves; the scale is saved in the
+	// checkpoints.
 	Precision bert.Precision
+	// MaxMemoryGiB caps the memory training may use (0: no cap). On CUDA
+	// the caching allocator refuses to grow beyond it, so a run that would
+	// not fit a smaller card (11 GiB for a 12 GB GTX-class card) fails
+	// here too, with an out-of-memory error that says to lower the batch
+	// size and accumulate gradients; on the CPU the process's peak
+	// resident memory is compared with it after every step.
+	MaxMemoryGiB float64
 	// SaveTotalLimit keeps at most this many checkpoints per stage, the
 	// oldest deleted first (HF save_total_limit). Default 0 keeps all.
 	SaveTotalLimit int
@@ -77,7 +91,9 @@ type TrainOptions struct {
 	// a validation split (ValidationFraction > 0).
 	EvalEachEpoch bool
 	// LogSteps: a metrics line every LogSteps optimizer steps (HF
-	// logging_steps). Default 10; 1 logs every step.
+	// logging_steps). Default 10; 1 logs every step. It is also how
+	// often the losses are read from the device (10 when LogSteps is 0):
+	// in between, steps are queued without waiting for the GPU.
 	LogSteps int
 	// Resume continues each stage from its latest good checkpoint in
 	// OutDir (a stage whose final model exists is skipped); without a
@@ -89,7 +105,9 @@ type TrainOptions struct {
 	Log io.Writer
 	// OnStep, when not nil, is called after every optimizer step with the
 	// step's metrics (on the training goroutine). Cancel the context from
-	// it to stop training; a checkpoint is then written.
+	// it to stop training; a checkpoint is then written. Setting it makes
+	// the trainer read each step's loss at once (a wait for the GPU on
+	// CUDA) instead of every LogSteps steps.
 	OnStep func(StepMetrics)
 }
 
@@ -125,6 +143,8 @@ func (o TrainOptions) Validate() error {
 		return errors.New("pretrain: train options: OutDir is required")
 	case o.SaveTotalLimit < 0:
 		return fmt.Errorf("pretrain: train options: SaveTotalLimit %d < 0", o.SaveTotalLimit)
+	case math.IsNaN(o.MaxMemoryGiB) || math.IsInf(o.MaxMemoryGiB, 0) || o.MaxMemoryGiB < 0:
+		return fmt.Errorf("pretrain: train options: MaxMemoryGiB %v: want >= 0 (0: no cap)", o.MaxMemoryGiB)
 	case o.LogSteps < 0:
 		return fmt.Errorf("pretrain: train options: LogSteps %d < 0", o.LogSteps)
 	case o.Workers < 0:
@@ -145,6 +165,9 @@ type StepMetrics struct {
 	LR       float64 `json:"lr"`        // learning rate the step used
 	GradNorm float64 `json:"grad_norm"` // total gradient norm before clipping (0 without clipping)
 	Tokens   int     `json:"tokens"`    // non-padding tokens of the step
+	// Skipped: fp16 only, the gradients overflowed, so the update was
+	// skipped (and the loss scale halved).
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // EvalMetrics are the validation metrics at the end of an epoch.

@@ -126,54 +126,73 @@ func maskedTensors(s *tensors.Scope, b *Batch, dev gotch.Device) (pos, labels *t
 	return pos, s.Add(labels), nil
 }
 
-// batchLoss computes the masked-LM loss of b (mean over its masked
-// positions). With backward it also back-propagates loss/scale. It
-// returns the unscaled loss. The model projects only b.MaskedPositions
-// onto the vocabulary (bert.ForMaskedLM.LossAt); a batch without them
-// (built by hand) falls back to finding the labelled positions
-// (bert.ForMaskedLM.Loss).
-func batchLoss(m *bert.ForMaskedLM, b *Batch, dev gotch.Device, train, backward bool, scale float64) (v float64, err error) {
+// evalLoss computes the masked-LM loss of b (mean over its masked
+// positions) without backward and reads it to the host.
+func evalLoss(m *bert.ForMaskedLM, b *Batch, dev gotch.Device) (v float64, err error) {
+	l, err := batchLossTensor(m, b, dev, false, nil, 1)
+	if err != nil {
+		return 0, err
+	}
+	defer l.MustDrop()
+	if v, err = l.Float64Value([]int64{}); err != nil {
+		return 0, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
+	}
+	return v, nil
+}
+
+// batchLossTensor computes the masked-LM loss of b (mean over its masked
+// positions) as a detached 0-dim float32 tensor on dev that the caller
+// drops: nothing is read to the host, so on CUDA the call only queues
+// work. With a scaler it also back-propagates scaler.Scale(loss/scale)
+// (a disabled scaler leaves loss/scale as is); nil means no backward. The model
+// projects only b.MaskedPositions onto the vocabulary
+// (bert.ForMaskedLM.LossAt); a batch without them (built by hand) falls
+// back to finding the labelled positions (bert.ForMaskedLM.Loss).
+func batchLossTensor(m *bert.ForMaskedLM, b *Batch, dev gotch.Device, train bool, scaler *optim.GradScaler, scale float64) (out *ts.Tensor, err error) {
 	defer torchutil.Recover(&err)
 	s := tensors.NewScope()
 	defer s.Drop()
 	in, labels, err := batchTensors(s, b, dev)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var loss *ts.Tensor
 	if len(b.MaskedPositions) > 0 {
 		pos, ys, err := maskedTensors(s, b, dev)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		loss, err = m.LossAt(in, pos, ys, train)
 	} else {
 		loss, err = m.Loss(in, labels, train)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
+		return nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
 	}
 	s.Add(loss)
-	if v, err = loss.Float64Value([]int64{}); err != nil {
-		return 0, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
-	}
-	if !backward {
-		return v, nil
-	}
-	backLoss := loss
-	if scale != 1 {
-		sc := ts.FloatScalar(scale)
-		backLoss, err = loss.DivScalar(sc, false)
-		if err != nil {
-			return 0, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
+	if scaler != nil {
+		backLoss := loss
+		if scale != 1 {
+			sc := ts.FloatScalar(scale)
+			backLoss, err = loss.DivScalar(sc, false)
+			keepAlive(sc)
+			if err != nil {
+				return nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
+			}
+			s.Add(backLoss)
+		}
+		if backLoss, err = scaler.Scale(backLoss); err != nil {
+			return nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
 		}
 		s.Add(backLoss)
-		defer keepAlive(sc)
+		if err := backLoss.Backward(); err != nil {
+			return nil, fmt.Errorf("pretrain: batch %v: backward: %w", b.Position, err)
+		}
 	}
-	if err := backLoss.Backward(); err != nil {
-		return 0, fmt.Errorf("pretrain: batch %v: backward: %w", b.Position, err)
+	if out, err = loss.Detach(false); err != nil {
+		return nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
 	}
-	return v, nil
+	return out, nil
 }
 
 func exists(path string) bool {

@@ -11,9 +11,11 @@ import (
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/progress"
+	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/internal/trainstate"
 	"github.com/biobertpt-go/biobertpt/tokenize"
+	"github.com/sugarme/gotch/ts"
 )
 
 // metricsFile is the JSON-lines log of a stage, appended to across resumes.
@@ -37,6 +39,10 @@ type stage struct {
 	lastLoss float64
 	metrics  *progress.MetricsLog
 	bar      *progress.Bar
+	pending  []pendingStep     // steps not yet read from the device (see loop)
+	scaler   *optim.GradScaler // fp16 loss scaling (disabled at other precisions)
+	lim      *torchutil.MemoryLimit
+	skipped  int // fp16 steps skipped for overflowing gradients (this run)
 }
 
 // runStage trains one stage into dir, starting from src (or from the
@@ -62,6 +68,11 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 		}
 	}
 	st := &stage{o: o, name: name, dir: dir}
+	// The cap is set before the model is loaded, so that it counts too.
+	if st.lim, err = torchutil.LimitMemory(o.Device, o.MaxMemoryGiB); err != nil {
+		return sr, fmt.Errorf("pretrain: %w", err)
+	}
+	defer st.lim.Close()
 	if rp != nil {
 		st.m, st.tok = rp.model, rp.tok
 		sr.Resumed = rp.dir
@@ -80,6 +91,13 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 		err = st.m.SetPrecision(prec)
 	}
 	if err != nil {
+		return sr, fmt.Errorf("pretrain: %w", err)
+	}
+	var scalerState *optim.ScalerState
+	if rp != nil {
+		scalerState = rp.info.Scaler
+	}
+	if st.scaler, err = optim.NewTrainingScaler(prec == bert.PrecisionFP16, scalerState); err != nil {
 		return sr, fmt.Errorf("pretrain: %w", err)
 	}
 	cfg := st.m.Config()
@@ -166,6 +184,13 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 }
 
 // loop runs the optimizer steps from st.step to the schedule's end.
+//
+// A step reads nothing from the device: its loss and gradient norm stay
+// there (pendingStep) until a flush reads every pending step at once — at
+// each log step, before an evaluation or a checkpoint, and at the end —
+// so on CUDA the host queues step after step without waiting for the GPU,
+// as HF's Trainer does between its logging_steps. The losses, the progress
+// bar, the metrics log and OnStep see every step, in order, at the flush.
 func (st *stage) loop(ctx context.Context, sr *StageResult) error {
 	o := st.o
 	total := st.sched.Total
@@ -173,25 +198,175 @@ func (st *stage) loop(ctx context.Context, sr *StageResult) error {
 		st.bar = progress.New(o.Log, total, progress.Options{StartStep: st.step, Prefix: st.name})
 		defer st.bar.Finish()
 	}
+	defer st.dropPending()
+	flushEvery := o.LogSteps
+	if flushEvery <= 0 {
+		flushEvery = defaultFlushSteps
+	}
 	lastEvalEpoch := -1
 	if n := len(st.evals); n > 0 {
 		lastEvalEpoch = (st.evals[n-1].Step + st.spe - 1) / st.spe
 	}
 	for st.step < total {
 		if err := ctx.Err(); err != nil {
+			if ferr := st.flush(sr); ferr != nil {
+				return ferr
+			}
 			return st.interrupt(err)
 		}
-		sm, err := st.trainStep()
+		if err := st.trainStep(); err != nil {
+			return err
+		}
+		epochEnd := st.batcher.Position().Batch == 0
+		evalDue := (epochEnd || st.step == total) && st.val != nil && (st.step+st.spe-1)/st.spe != lastEvalEpoch
+		saveDue := (o.SaveSteps > 0 && st.step%o.SaveSteps == 0) || epochEnd || st.step == total
+		if len(st.pending) >= flushEvery || st.step%flushEvery == 0 || evalDue || saveDue || o.OnStep != nil {
+			if err := st.flush(sr); err != nil {
+				return err
+			}
+		}
+		if evalDue {
+			em, err := st.evaluate()
+			if err != nil {
+				return err
+			}
+			lastEvalEpoch = (st.step + st.spe - 1) / st.spe
+			st.evals = append(st.evals, em)
+			sr.Evals = append(sr.Evals, em)
+		}
+		if saveDue {
+			if _, err := st.checkpoint(); err != nil {
+				return err
+			}
+		}
+	}
+	return st.flush(sr)
+}
+
+// defaultFlushSteps is how many steps may wait on the device before their
+// losses are read when LogSteps is 0.
+const defaultFlushSteps = 10
+
+// pendingStep is an optimizer step whose loss and gradient norm have not
+// been read from the device yet.
+type pendingStep struct {
+	m       StepMetrics // all but Loss and GradNorm
+	lossSum *ts.Tensor  // sum of the micro-batch losses (nil: none had a masked token)
+	n       int         // micro-batches in lossSum
+	norm    *ts.Tensor  // total gradient norm before clipping (nil: no clipping)
+}
+
+// trainStep runs the micro-batches of one optimizer step and queues its
+// metrics in st.pending.
+func (st *stage) trainStep() (err error) {
+	o := st.o
+	ps := pendingStep{m: StepMetrics{Stage: st.name}}
+	defer func() {
+		if err != nil {
+			tensors.DropAll(ps.lossSum, ps.norm)
+			err = torchutil.WrapOOM(err, fmt.Sprintf("pretrain: stage %s step %d, batch %d × %d on %s",
+				st.name, st.step+1, o.BatchSize, o.BlockSize, torchutil.DeviceString(o.Device)))
+		}
+	}()
+	defer torchutil.Recover(&err)
+	for {
+		b, err := st.batcher.Next()
 		if err != nil {
 			return err
 		}
+		ps.m.Tokens += b.Tokens
+		if len(b.MaskedPositions) > 0 {
+			// Dropout masks are a function of (seed, step, micro): see RNGRule.
+			torchutil.ManualSeed(int64(mix(o.Seed, 0x64726f70, uint64(st.step), uint64(b.Micro)) >> 1)) // "drop"
+			l, err := batchLossTensor(st.m, b, o.Device, true, st.scaler, float64(b.GroupSize))
+			if err != nil {
+				return err
+			}
+			sum, err := tensors.Accumulate(ps.lossSum, l)
+			if err != nil {
+				ps.lossSum = nil // dropped by Accumulate
+				return fmt.Errorf("pretrain: %w", err)
+			}
+			ps.lossSum = sum
+			ps.n++
+		}
+		if b.Micro == b.GroupSize-1 {
+			break
+		}
+	}
+	ps.m.LR = st.sched.LR(st.step)
+	// With fp16 the scaler unscales the gradients and skips clipping and
+	// the update when one overflowed; otherwise it just runs them.
+	stepped, err := st.scaler.Step(st.params, func() error {
+		if o.MaxGradNorm > 0 {
+			if ps.norm, err = optim.ClipGradNormDevice(st.params, o.MaxGradNorm); err != nil {
+				return err
+			}
+		}
+		return st.opt.Step(ps.m.LR)
+	})
+	if err != nil {
+		return fmt.Errorf("pretrain: %w", err)
+	}
+	if !stepped {
+		ps.m.Skipped = true
+	}
+	if err := st.opt.ZeroGrad(); err != nil {
+		return fmt.Errorf("pretrain: %w", err)
+	}
+	if err := st.lim.Check(); err != nil {
+		return fmt.Errorf("pretrain: stage %s step %d: %w", st.name, st.step+1, err)
+	}
+	st.step++
+	ps.m.Step, ps.m.Epoch = st.step, float64(st.step)/float64(st.spe)
+	st.pending = append(st.pending, ps)
+	return nil
+}
+
+// flush reads the losses and gradient norms of the pending steps with one
+// device→host copy, then reports each step in order: StageResult.Losses,
+// the progress bar, the metrics log (every LogSteps steps and the last),
+// OnStep. A non-finite loss is an error naming its step.
+func (st *stage) flush(sr *StageResult) (err error) {
+	if len(st.pending) == 0 {
+		return nil
+	}
+	defer st.dropPending()
+	var list []*ts.Tensor
+	for _, p := range st.pending {
+		list = append(list, p.lossSum, p.norm)
+	}
+	vals, err := tensors.ReadScalars(list)
+	if err != nil {
+		return fmt.Errorf("pretrain: %w", err)
+	}
+	o, total := st.o, st.sched.Total
+	for i, p := range st.pending {
+		sm := p.m
+		sm.Loss = math.NaN()
+		if p.lossSum != nil {
+			sm.Loss = vals[2*i] / float64(p.n)
+			if math.IsNaN(sm.Loss) || math.IsInf(sm.Loss, 0) {
+				return fmt.Errorf("pretrain: stage %s: step %d: loss is %v (lower the learning rate?)", st.name, sm.Step, sm.Loss)
+			}
+			st.lastLoss = sm.Loss
+		}
+		if p.norm != nil {
+			sm.GradNorm = vals[2*i+1]
+		}
+		if sm.Skipped {
+			st.skipped++
+		}
 		sr.Losses = append(sr.Losses, sm.Loss)
 		if st.bar != nil {
-			st.bar.Update(st.step, progress.Fields{Loss: sm.Loss, LR: sm.LR, Tokens: int64(sm.Tokens), Epoch: sm.Epoch})
+			st.bar.Update(sm.Step, progress.Fields{Loss: sm.Loss, LR: sm.LR, Tokens: int64(sm.Tokens), Epoch: sm.Epoch})
 		}
-		if o.LogSteps > 0 && (st.step%o.LogSteps == 0 || st.step == total) {
-			err := st.metrics.Log(int64(st.step), "train", map[string]float64{
-				"loss": sm.Loss, "lr": sm.LR, "grad_norm": sm.GradNorm, "epoch": sm.Epoch, "tokens": float64(sm.Tokens)})
+		if o.LogSteps > 0 && (sm.Step%o.LogSteps == 0 || sm.Step == total) {
+			vals := map[string]float64{"loss": sm.Loss, "lr": sm.LR, "grad_norm": sm.GradNorm, "epoch": sm.Epoch, "tokens": float64(sm.Tokens)}
+			if st.scaler.Enabled() {
+				vals["loss_scale"], vals["skipped_steps"] = st.scaler.ScaleValue(), float64(st.skipped)
+			}
+			err := st.metrics.Log(int64(sm.Step), "train", vals)
 			if err != nil {
 				return fmt.Errorf("pretrain: %w", err)
 			}
@@ -199,76 +374,17 @@ func (st *stage) loop(ctx context.Context, sr *StageResult) error {
 		if o.OnStep != nil {
 			o.OnStep(sm)
 		}
-		epochEnd := st.batcher.Position().Batch == 0
-		if (epochEnd || st.step == total) && st.val != nil {
-			if epoch := (st.step + st.spe - 1) / st.spe; epoch != lastEvalEpoch {
-				em, err := st.evaluate()
-				if err != nil {
-					return err
-				}
-				lastEvalEpoch = epoch
-				st.evals = append(st.evals, em)
-				sr.Evals = append(sr.Evals, em)
-			}
-		}
-		if (o.SaveSteps > 0 && st.step%o.SaveSteps == 0) || epochEnd || st.step == total {
-			if _, err := st.checkpoint(); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }
 
-// trainStep runs the micro-batches of one optimizer step.
-func (st *stage) trainStep() (StepMetrics, error) {
-	o := st.o
-	var sum float64
-	var n, tokens int
-	for {
-		b, err := st.batcher.Next()
-		if err != nil {
-			return StepMetrics{}, err
-		}
-		tokens += b.Tokens
-		if len(b.MaskedPositions) > 0 {
-			// Dropout masks are a function of (seed, step, micro): see RNGRule.
-			torchutil.ManualSeed(int64(mix(o.Seed, 0x64726f70, uint64(st.step), uint64(b.Micro)) >> 1)) // "drop"
-			v, err := batchLoss(st.m, b, o.Device, true, true, float64(b.GroupSize))
-			if err != nil {
-				return StepMetrics{}, err
-			}
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return StepMetrics{}, fmt.Errorf("pretrain: stage %s: step %d: loss is %v (lower the learning rate?)", st.name, st.step+1, v)
-			}
-			sum += v
-			n++
-		}
-		if b.Micro == b.GroupSize-1 {
-			break
-		}
+// dropPending frees the device tensors of the pending steps and empties
+// the list.
+func (st *stage) dropPending() {
+	for _, p := range st.pending {
+		tensors.DropAll(p.lossSum, p.norm)
 	}
-	var norm float64
-	if o.MaxGradNorm > 0 {
-		var err error
-		if norm, err = optim.ClipGradNorm(st.params, o.MaxGradNorm); err != nil {
-			return StepMetrics{}, fmt.Errorf("pretrain: %w", err)
-		}
-	}
-	lr := st.sched.LR(st.step)
-	if err := st.opt.Step(lr); err != nil {
-		return StepMetrics{}, fmt.Errorf("pretrain: %w", err)
-	}
-	if err := st.opt.ZeroGrad(); err != nil {
-		return StepMetrics{}, fmt.Errorf("pretrain: %w", err)
-	}
-	st.step++
-	loss := math.NaN()
-	if n > 0 {
-		loss = sum / float64(n)
-		st.lastLoss = loss
-	}
-	return StepMetrics{Stage: st.name, Step: st.step, Epoch: float64(st.step) / float64(st.spe), Loss: loss, LR: lr, GradNorm: norm, Tokens: tokens}, nil
+	st.pending = st.pending[:0]
 }
 
 // evaluate computes the validation loss and perplexity and logs them.
@@ -290,6 +406,10 @@ func (st *stage) evaluate() (EvalMetrics, error) {
 func (st *stage) checkpoint() (string, error) {
 	info := CheckpointInfo{Stage: st.name, MaxSteps: st.sched.Total, StepsPerEpoch: st.spe, WarmupSteps: st.sched.Warmup,
 		Seed: st.o.Seed, LastLoss: st.lastLoss, Evals: st.evals, Options: st.o.Options}
+	if st.scaler.Enabled() {
+		sc := st.scaler.State()
+		info.Scaler = &sc
+	}
 	path, err := saveCheckpoint(st.dir, st.step, st.batcher.Position(), info, st.m, st.tok, st.opt, st.o.SaveTotalLimit)
 	if err != nil {
 		return "", err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -244,4 +245,82 @@ func TestTrainMBERT(t *testing.T) {
 		assert.Less(t, l, 6.0, "mBERT already models Portuguese")
 	}
 	assert.FileExists(t, filepath.Join(res.FinalDir, "model.safetensors"))
+}
+
+// TestDeferredLossReads: reading the losses every LogSteps steps (the
+// default, no OnStep) gives exactly the per-step losses, gradient norms
+// and metrics lines of reading them after every step (OnStep set), and
+// Losses still holds one loss per step.
+func TestDeferredLossReads(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dir, cfgPath, vocabPath, corpus := tinySetup(t, 300, 0)
+	run := func(name string, onStep bool) ([]float64, string) {
+		o := tinyOptions(cfgPath, vocabPath, corpus, filepath.Join(dir, name))
+		o.MaxSteps, o.LogSteps, o.GradAccum = 11, 4, 2
+		var seen []StepMetrics
+		if onStep {
+			o.OnStep = func(m StepMetrics) { seen = append(seen, m) }
+		}
+		res, err := Train(context.Background(), o)
+		require.NoError(t, err)
+		if onStep {
+			require.Len(t, seen, 11)
+			for i, m := range seen {
+				assert.Equal(t, i+1, m.Step)
+				assert.Greater(t, m.GradNorm, 0.0)
+			}
+		}
+		b, err := os.ReadFile(filepath.Join(dir, name, metricsFile))
+		require.NoError(t, err)
+		return res.Stages[0].Losses, string(b)
+	}
+	eager, eagerLog := run("eager", true)
+	lazy, lazyLog := run("lazy", false)
+	require.Len(t, lazy, 11)
+	assert.Equal(t, eager, lazy)
+	var steps []float64
+	for _, line := range strings.Split(strings.TrimSpace(lazyLog), "\n") {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+		if _, ok := m["loss"]; ok {
+			steps = append(steps, m["step"].(float64))
+			assert.Greater(t, m["grad_norm"], 0.0)
+		}
+	}
+	assert.Equal(t, []float64{4, 8, 11}, steps)
+	stripTimes := func(s string) string { // lines differ only in their wall-clock fields
+		var out []string
+		for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &m))
+			for k := range m {
+				if strings.Contains(k, "time") || k == "elapsed_s" {
+					delete(m, k)
+				}
+			}
+			b, _ := json.Marshal(m)
+			out = append(out, string(b))
+		}
+		return strings.Join(out, "\n")
+	}
+	assert.Equal(t, stripTimes(eagerLog), stripTimes(lazyLog))
+}
+
+// TestTrainMaxMemory: a cap the run cannot keep ends it at the first step
+// with an out-of-memory error and the batch-size hint; MaxMemoryGiB is
+// validated.
+func TestTrainMaxMemory(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dir, cfgPath, vocabPath, corpus := tinySetup(t, 100, 0)
+	o := tinyOptions(cfgPath, vocabPath, corpus, filepath.Join(dir, "out"))
+	o.MaxMemoryGiB = math.NaN()
+	assert.ErrorContains(t, o.Validate(), "MaxMemoryGiB NaN")
+	o.MaxSteps, o.MaxMemoryGiB = 3, 0.001
+	_, err := Train(context.Background(), o)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, torchutil.ErrOutOfMemory)
+	assert.ErrorContains(t, err, "step 1: torchutil: peak host memory")
+	assert.ErrorContains(t, err, "-grad-accum")
 }

@@ -14,7 +14,7 @@ func init() {
 	register(command{name: "bench", summary: "time the training step (hf_bench.py's JSON line: ms/step, tokens/s, peak memory)", run: runBench})
 }
 
-const benchUsage = `-task ner|mlm -batch N -seq L -dtype fp32|tf32|bf16 -steps S -warmup W [-device cpu|cuda|cuda:N] [-config mbert|small|tiny|PATH/config.json] [-attn auto|sdpa|manual] [-adamw auto|fused|foreach|single-tensor] [-json] [-soak N]
+const benchUsage = `-task ner|mlm -batch N -seq L -dtype fp32|tf32|bf16|fp16 -steps S -warmup W [-device cpu|cuda|cuda:N] [-config mbert|small|tiny|PATH/config.json] [-attn auto|sdpa|manual] [-separate-qkv] [-adamw auto|fused|foreach|single-tensor] [-json] [-soak N] [-max-memory GiB]
 
 Builds a fresh model of the config (mbert: vocab 119,547, hidden 768, 12
 layers, dropout 0.1, as ../shared/bench/hf_bench.py), one random batch with
@@ -22,7 +22,12 @@ hf_bench.py's recipe, and times W warmup then S timed training steps
 (forward + loss + backward + clip 1.0 + AdamW + zero grad). Prints one JSON
 line with hf_bench.py's fields; without -json also a one-line summary on
 stderr. -soak N runs N more steps and reports tensors and resident memory
-before and after them (a leak check).`
+before and after them (a leak check). -max-memory GiB caps the device's
+memory from before the model is built: on CUDA the caching allocator
+refuses to reserve more, so a step that needs more fails as out of memory;
+on the CPU the peak resident set is checked after the timed steps. Either
+way the command fails with advice to reduce -batch and use -grad-accum;
+the JSON line reports the cap as max_memory_gib.`
 
 func runBench(e *env, args []string) error {
 	d := bench.DefaultOptions()
@@ -30,16 +35,18 @@ func runBench(e *env, args []string) error {
 	task := fs.String("task", d.Task, "ner or mlm")
 	batch := fs.Int("batch", d.Batch, "batch size")
 	seq := fs.Int("seq", d.Seq, "sequence length")
-	dtype := fs.String("dtype", d.DType, "fp32, tf32 (CUDA libtorch and device) or bf16 (bf16 compute, fp32 master weights)")
+	dtype := fs.String("dtype", d.DType, "fp32, tf32 (CUDA libtorch and device), bf16 (bf16 compute, fp32 master weights) or fp16 (CUDA only; fp16 compute with loss scaling)")
 	steps := fs.Int("steps", d.Steps, "timed steps")
 	warmup := fs.Int("warmup", d.Warmup, "untimed warmup steps")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	config := fs.String("config", "mbert", "mbert, small, tiny or a config.json path")
 	attn := fs.String("attn", d.Attention, "attention kernel: auto, sdpa or manual")
+	separate := fs.Bool("separate-qkv", false, "three q/k/v matmuls instead of the fused (3H, H) projection (to measure that lever)")
 	adamw := fs.String("adamw", d.AdamW, "AdamW kernel: auto (fused on CUDA with libtorch >= 2, else foreach), fused, foreach or single-tensor")
 	dropout := fs.Float64("dropout", d.Dropout, "hidden and attention dropout")
 	seed := fs.Int64("seed", d.Seed, "libtorch and batch seed")
 	soak := fs.Int("soak", 0, "extra steps for the leak check (0 = off)")
+	maxMem := fs.Float64("max-memory", 0, "memory cap in GiB (0 = none): CUDA allocator cap, or peak host RSS on the CPU")
 	jsonOnly := fs.Bool("json", false, "print only the JSON line")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -54,7 +61,7 @@ func runBench(e *env, args []string) error {
 	o := d
 	o.Task, o.Batch, o.Seq, o.DType, o.Steps, o.Warmup = *task, *batch, *seq, *dtype, *steps, *warmup
 	o.Config, o.ConfigName, o.Attention, o.Dropout, o.Seed, o.Soak = cfg, name, *attn, *dropout, *seed, *soak
-	o.AdamW = *adamw
+	o.AdamW, o.MaxMemoryGiB, o.SeparateQKV = *adamw, *maxMem, *separate
 	if err := o.Validate(); err != nil {
 		return usagef("%v", err)
 	}
@@ -62,8 +69,9 @@ func runBench(e *env, args []string) error {
 		return usagef("%v", err)
 	}
 
-	// gotch's Must* functions report a libtorch failure inside the forward
-	// pass through log.Fatal: make an out-of-memory end with the hint.
+	// Stock gotch's Must* functions report a libtorch failure inside the
+	// forward pass through log.Fatal: make an out-of-memory end with the
+	// hint. (The patched gotch panics instead, and bench.Run returns it.)
 	prevOut, prevFlags := log.Writer(), log.Flags()
 	log.SetOutput(bench.OOMHintWriter(e.stderr, "biobertpt bench"))
 	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
@@ -86,6 +94,9 @@ func runBench(e *env, args []string) error {
 		mem := "n/a"
 		if res.PeakMemGiB != nil {
 			mem = fmt.Sprintf("%.3f GiB (%s)", *res.PeakMemGiB, res.PeakMemKind)
+		}
+		if res.MaxMemoryGiB != nil {
+			mem += fmt.Sprintf(" (cap %g GiB)", *res.MaxMemoryGiB)
 		}
 		fmt.Fprintf(e.stderr, "bench: %s %d×%d %s on %s: %.3f ms/step, %.1f tokens/s, peak memory %s, %s\n",
 			res.Task, res.Batch, res.Seq, res.DType, res.Device, res.MsPerStep, res.TokensPerS, mem, res.Optim)

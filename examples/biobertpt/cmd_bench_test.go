@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
 func TestBenchTinyCPU(t *testing.T) {
@@ -64,7 +66,7 @@ func TestBenchErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown dtype", []string{"-dtype", "fp16"}, 2, `DType "fp16"`},
+		{"unknown dtype", []string{"-dtype", "fp8"}, 2, `DType "fp8"`},
 		{"unknown task", []string{"-task", "pos"}, 2, `Task "pos"`},
 		{"seq too long", []string{"-seq", "65"}, 2, "max_position_embeddings 64"},
 		{"zero steps", []string{"-steps", "0"}, 2, "Steps 0"},
@@ -72,6 +74,7 @@ func TestBenchErrors(t *testing.T) {
 		{"extra argument", []string{"x"}, 2, "unexpected arguments"},
 		{"tf32 on cpu", []string{"-dtype", "tf32"}, 1, "tf32"},
 		{"unknown adamw", []string{"-adamw", "lamb"}, 2, `AdamW "lamb"`},
+		{"negative max memory", []string{"-max-memory", "-1"}, 2, "MaxMemoryGiB -1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -85,4 +88,32 @@ func TestBenchErrors(t *testing.T) {
 	var out, errb bytes.Buffer
 	assert.Equal(t, 2, run(&env{stdout: &out, stderr: &errb}, []string{"bench", "-config", "no/such/config.json"}))
 	assert.Contains(t, errb.String(), "want mbert, small, tiny or a config.json")
+}
+
+// TestBenchMaxMemory: -max-memory below what the process holds fails with
+// an error wrapping torchutil.ErrOutOfMemory that carries the hint (exit
+// status 1, not a crash); a generous cap passes and is in the JSON line.
+func TestBenchMaxMemory(t *testing.T) {
+	args := []string{"-config", "tiny", "-batch", "1", "-seq", "8", "-steps", "2", "-warmup", "0", "-json"}
+	var out, errb bytes.Buffer
+	err := runBench(&env{stdout: &out, stderr: &errb}, append(append([]string{}, args...), "-max-memory", "0.001"))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, torchutil.ErrOutOfMemory)
+	assert.ErrorContains(t, err, "is over -max-memory 0.001 GiB: out of memory: "+torchutil.OOMHint)
+	assert.Empty(t, out.String(), "no JSON line for a failed run")
+
+	out.Reset()
+	errb.Reset()
+	code := run(&env{stdout: &out, stderr: &errb}, append([]string{"bench", "-max-memory", "0.001"}, args...))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errb.String(), "reduce the batch size (-batch) and use gradient accumulation (-grad-accum)")
+
+	out.Reset()
+	errb.Reset()
+	code = run(&env{stdout: &out, stderr: &errb}, append([]string{"bench", "-max-memory", "64"}, args...))
+	require.Equal(t, 0, code, errb.String())
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(out.Bytes()), &got))
+	assert.Equal(t, 64.0, got["max_memory_gib"])
+	assert.Less(t, got["peak_mem_gib"], 64.0)
 }

@@ -63,7 +63,8 @@ func runPretrain(e *env, args []string) error {
 	fs.IntVar(&d.LogSteps, "log-steps", d.LogSteps, "progress and metrics every N steps")
 	seed := fs.Uint64("seed", d.Seed, "seed of data order, masks, dropout and initialisation")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
-	precision := fs.String("precision", string(d.Precision), "compute precision: fp32, or bf16 (bf16 matmuls with fp32 master weights; recommended on CUDA GPUs with bf16, slow on the CPU)")
+	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
+	fs.Float64Var(&d.MaxMemoryGiB, "max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	fs.BoolVar(&d.Resume, "resume", false, "continue from the latest good checkpoint in -out")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/ner"
 	"github.com/biobertpt-go/biobertpt/tokenize"
@@ -43,6 +44,7 @@ func runTrainNER(e *env, args []string) error {
 	out := fs.String("out", "", "output directory")
 	epochs := fs.Int("epochs", d.Epochs, "training epochs")
 	batch := fs.Int("batch", d.BatchSize, "batch size (windows)")
+	evalBatch := fs.Int("eval-batch", d.EvalBatchSize, "batch size of dev/test prediction")
 	lr := fs.Float64("lr", d.LR, "peak learning rate (AdamW)")
 	maxLen := fs.Int("max-len", d.MaxLen, "maximum sub-tokens per window, [CLS]/[SEP] included")
 	stride := fs.Int("stride", d.Stride, "sub-tokens shared by consecutive windows of a long sentence")
@@ -63,6 +65,9 @@ func runTrainNER(e *env, args []string) error {
 	tagCol := fs.Int("tag-col", 0, "conll: 1-based tag column (0 = last, negative counts from the end)")
 	corpusScheme := fs.String("corpus-scheme", "iob2", "conll: the scheme of the file's tags")
 	maxSteps := fs.Int("max-steps", 0, "stop after this many optimizer steps (0 = no limit)")
+	logSteps := fs.Int("log-steps", d.LogSteps, "a metrics line every N steps (losses are read from the device that often)")
+	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
+	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -82,10 +87,13 @@ func runTrainNER(e *env, args []string) error {
 		return usagef("-group needs -corpus semclinbr (or brat)")
 	}
 	o := d
-	o.Epochs, o.BatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *lr, *maxLen, *stride
+	o.Epochs, o.BatchSize, o.EvalBatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *evalBatch, *lr, *maxLen, *stride
 	o.WarmupRatio, o.WeightDecay, o.ClipNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
 	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume = scheme, *accum, *early, *resume
-	o.LabelAll, o.BalanceClasses, o.MaxSteps = *labelAll, *balance, *maxSteps
+	o.LabelAll, o.BalanceClasses, o.MaxSteps, o.LogSteps, o.MaxMemoryGiB = *labelAll, *balance, *maxSteps, *logSteps, *maxMem
+	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
+		return usagef("-precision: %v", err)
+	}
 	o.OutDir = *out
 	if !*quiet {
 		o.Log = e.stderr

@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
 func init() {
@@ -79,7 +80,20 @@ func run(e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "biobertpt: unknown command %q (run \"biobertpt help\")\n", args[0])
 		return 2
 	}
-	return cli.Status("biobertpt "+c.name, c.run(e, args[1:]), e.stderr)
+	return cli.Status("biobertpt "+c.name, runCommand(c, e, args[1:]), e.stderr)
+}
+
+// runCommand runs c, turning a panic that escaped the library (the patched
+// gotch's Must* functions panic on a libtorch error) into an error, with
+// the out-of-memory hint when an allocation failed.
+func runCommand(c command, e *env, args []string) (err error) {
+	defer func() {
+		if err != nil {
+			err = torchutil.WrapOOM(err, c.name)
+		}
+	}()
+	defer torchutil.Recover(&err)
+	return c.run(e, args)
 }
 
 func printHelp(w io.Writer) {

@@ -86,6 +86,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	saveLimit := fs.Int("save-total-limit", 0, "checkpoints kept per stage (0: all)")
 	seed := fs.Uint64("seed", def.Seed, "seed of initialisation, shuffling and masking")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
+	precision := fs.String("precision", string(bert.DefaultPrecision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16); fp16 (CUDA only, dynamic loss scaling: GPUs without bf16)")
+	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA allocator cap, e.g. 11 for a 12 GB card; CPU: peak RSS); 0: none")
+	logSteps := fs.Int("log-steps", 10, "a metrics line every N steps (losses are read from the device that often)")
 	resume := fs.Bool("resume", false, "continue from the latest checkpoint in -out")
 	workers := fs.Int("workers", 0, "goroutines encoding the corpus (0: all cores)")
 	eval := fs.String("eval", "", "comma-separated held-out files: print the perplexity of the starting and the final model on them")
@@ -134,6 +137,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	o.ValidationFraction, o.EvalEachEpoch = *val, *val > 0
 	o.SaveSteps, o.SaveTotalLimit, o.Seed = *saveSteps, *saveLimit, *seed
 	o.Device, o.Resume, o.Workers, o.Log = dev, *resume, *workers, stderr
+	o.MaxMemoryGiB, o.LogSteps = *maxMem, *logSteps
+	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
+		return usagef("-precision: %v", err)
+	}
 	if err := o.Validate(); err != nil {
 		return usagef("%v", err)
 	}

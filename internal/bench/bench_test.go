@@ -16,6 +16,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
 // tinyOptions is a CPU run of a few milliseconds a step.
@@ -40,7 +41,7 @@ func TestValidate(t *testing.T) {
 		{"defaults", func(*Options) {}, ""},
 		{"mlm bf16", func(o *Options) { o.Task, o.DType = TaskMLM, DTypeBF16 }, ""},
 		{"unknown task", func(o *Options) { o.Task = "pos" }, `Task "pos"`},
-		{"unknown dtype", func(o *Options) { o.DType = "fp16" }, `DType "fp16"`},
+		{"unknown dtype", func(o *Options) { o.DType = "fp8" }, `DType "fp8"`},
 		{"batch 0", func(o *Options) { o.Batch = 0 }, "Batch 0"},
 		{"seq 1", func(o *Options) { o.Seq = 1 }, "Seq 1"},
 		{"steps 0", func(o *Options) { o.Steps = 0 }, "Steps 0"},
@@ -48,6 +49,10 @@ func TestValidate(t *testing.T) {
 		{"negative soak", func(o *Options) { o.Soak = -1 }, "Soak -1"},
 		{"dropout 1", func(o *Options) { o.Dropout = 1 }, "Dropout 1"},
 		{"attention", func(o *Options) { o.Attention = "flash" }, `Attention "flash"`},
+		{"max memory", func(o *Options) { o.MaxMemoryGiB = 10.5 }, ""},
+		{"negative max memory", func(o *Options) { o.MaxMemoryGiB = -1 }, "MaxMemoryGiB -1"},
+		{"NaN max memory", func(o *Options) { o.MaxMemoryGiB = math.NaN() }, "MaxMemoryGiB NaN"},
+		{"infinite max memory", func(o *Options) { o.MaxMemoryGiB = math.Inf(1) }, "MaxMemoryGiB +Inf"},
 		{"seq over max positions", func(o *Options) { *o = long }, "exceeds max_position_embeddings 64"},
 		{"vocab too small", func(o *Options) { *o = tooSmall }, "vocab_size 4"},
 	} {
@@ -290,7 +295,7 @@ func TestRunDTypes(t *testing.T) {
 		assert.ErrorContains(t, err, "need a CUDA libtorch")
 	}
 
-	o.DType = "fp16"
+	o.DType = "fp8"
 	_, err = Run(o)
 	assert.ErrorIs(t, err, ErrUsage)
 }
@@ -320,54 +325,73 @@ func TestSoakNoLeak(t *testing.T) {
 	}
 }
 
-func TestRSS(t *testing.T) {
-	if _, err := os.Stat("/proc/self/status"); err != nil {
-		t.Skip("no /proc")
-	}
-	r, err := RSS()
-	require.NoError(t, err)
-	p, err := PeakRSS()
-	require.NoError(t, err)
-	assert.Greater(t, r, int64(1<<20))
-	// VmHWM is only refreshed on some kernel paths (munmap, exit, reads), so
-	// it may trail a later VmRSS reading by a few pages.
-	assert.Greater(t, float64(p), 0.9*float64(r))
-	if ResetPeakRSS() == nil {
-		p2, err := PeakRSS()
-		require.NoError(t, err)
-		assert.Less(t, float64(p2), 1.1*float64(p))
-	}
-}
-
 func TestOOM(t *testing.T) {
 	cuda := errors.New("Libtorch API Error: CUDA out of memory. Tried to allocate 1.46 GiB (GPU 0; 11.76 GiB total capacity)")
-	for _, tc := range []struct {
-		err  error
-		want bool
-	}{
-		{cuda, true},
-		{errors.New("[enforce fail at alloc_cpu.cpp:75] . DefaultCPUAllocator: can't allocate memory: you tried to allocate 1099511627776 bytes"), true},
-		{errors.New("CUBLAS_STATUS_ALLOC_FAILED when calling cublasCreate(handle)"), true},
-		{fmt.Errorf("x: %w", ErrOutOfMemory), true},
-		{errors.New("shape mismatch"), false},
-		{nil, false},
-	} {
-		assert.Equal(t, tc.want, IsOOM(tc.err), "%v", tc.err)
-	}
 	o := DefaultOptions()
 	err := oomError(o, cuda)
-	assert.ErrorIs(t, err, ErrOutOfMemory)
-	assert.ErrorContains(t, err, "ner batch 4 × 256 on cpu")
-	assert.ErrorContains(t, err, OOMHint)
+	assert.ErrorIs(t, err, torchutil.ErrOutOfMemory)
+	assert.ErrorIs(t, err, cuda)
+	assert.ErrorContains(t, err, "bench: ner batch 4 × 256 on cpu: out of memory: "+torchutil.OOMHint)
+	assert.Same(t, err, oomError(o, err), "wrapped once")
+	other := errors.New("shape mismatch")
+	assert.Same(t, other, oomError(o, other), "not an allocation failure")
+	assert.NoError(t, oomError(o, nil))
 
 	var buf bytes.Buffer
 	w := OOMHintWriter(&buf, "biobertpt bench")
 	_, err = w.Write([]byte("2026/01/01 Linear() failed: shape mismatch\n"))
 	require.NoError(t, err)
-	assert.NotContains(t, buf.String(), OOMHint)
+	assert.NotContains(t, buf.String(), torchutil.OOMHint)
 	_, err = w.Write([]byte(cuda.Error() + "\n"))
 	require.NoError(t, err)
-	assert.Contains(t, buf.String(), "biobertpt bench: out of memory: reduce -batch and use gradient accumulation\n")
+	assert.Contains(t, buf.String(), "biobertpt bench: out of memory: reduce the batch size (-batch) and use gradient accumulation (-grad-accum)\n")
+}
+
+// TestRunMaxMemory: a cap below what the process already holds fails after
+// the timed steps with an error wrapping ErrOutOfMemory and the hint; a
+// generous cap passes and is reported.
+func TestRunMaxMemory(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	for _, tc := range []struct {
+		name string
+		gib  float64
+		ok   bool
+	}{
+		{"tiny cap", 0.001, false},
+		{"generous cap", 512, true},
+		{"no cap", 0, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tinyOptions(TaskNER)
+			o.MaxMemoryGiB = tc.gib
+			before := len(ts.ExistingTensors)
+			res, err := Run(o)
+			assert.Equal(t, before, len(ts.ExistingTensors), "Run drops every tensor, also on failure")
+			if !tc.ok {
+				require.Error(t, err)
+				assert.Nil(t, res)
+				assert.ErrorIs(t, err, torchutil.ErrOutOfMemory)
+				assert.ErrorContains(t, err, "bench: ner batch 2 × 16 on cpu after 4 steps: torchutil: peak host memory")
+				assert.ErrorContains(t, err, "is over -max-memory 0.001 GiB: out of memory: "+torchutil.OOMHint)
+				return
+			}
+			require.NoError(t, err)
+			b, err := json.Marshal(res)
+			require.NoError(t, err)
+			var got map[string]any
+			require.NoError(t, json.Unmarshal(b, &got))
+			require.Contains(t, got, "max_memory_gib")
+			if tc.gib > 0 {
+				assert.Equal(t, tc.gib, got["max_memory_gib"])
+				require.NotNil(t, res.PeakMemGiB)
+				assert.Less(t, *res.PeakMemGiB, tc.gib)
+			} else {
+				assert.Nil(t, got["max_memory_gib"], "null without a cap")
+			}
+		})
+	}
 }
 
 // TestRunCPUAllocatorOOM builds a model whose word embeddings need 1 TiB:
@@ -385,8 +409,8 @@ func TestRunCPUAllocatorOOM(t *testing.T) {
 	o.Config.VocabSize = 1 << 33 // × hidden 32 × 4 bytes = 1 TiB
 	_, err = Run(o)
 	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrOutOfMemory)
-	assert.ErrorContains(t, err, OOMHint)
+	assert.ErrorIs(t, err, torchutil.ErrOutOfMemory)
+	assert.ErrorContains(t, err, torchutil.OOMHint)
 }
 
 // TestRunBF16 runs both tasks in bf16 (fp32 master weights, bf16 linear

@@ -59,11 +59,22 @@
 // /proc/self/status), reset before the model is built by writing 5 to
 // /proc/self/clear_refs, as HF resets the CUDA peak before building.
 //
-// Out of memory: an error-returning call that fails with an allocator
-// out-of-memory message is returned as an error that wraps ErrOutOfMemory
-// and carries OOMHint. gotch's Must* functions (used inside the model's
-// forward pass) end the process through log.Fatal instead; OOMHintWriter
-// appends the hint to that last log line.
+// Out of memory: a step that fails with an allocator out-of-memory message
+// is returned as an error that wraps torchutil.ErrOutOfMemory, names the
+// run (task, batch × seq, device) and carries torchutil.OOMHint
+// (torchutil.WrapOOM). That includes failures inside the model's forward
+// pass, where gotch's Must* functions run: the patched gotch copy makes
+// them panic, and Run recovers. With stock gotch they end the process
+// through log.Fatal; OOMHintWriter appends the hint to that last log line.
+//
+// Options.MaxMemoryGiB (-max-memory) caps the device's memory through
+// torchutil.LimitMemory, set right after the peak is reset, before the
+// model is built: on CUDA the caching allocator refuses to reserve beyond
+// it (setMemoryFraction), so a step that needs more fails as out of
+// memory; after the timed steps MemoryLimit.Check compares the peak
+// (CUDA: max_memory_reserved; CPU: VmHWM) with the cap and fails the run
+// with an error wrapping torchutil.ErrOutOfMemory when it is over. The
+// JSON line reports the cap as max_memory_gib (null without one).
 //
 // # Precision
 //
@@ -79,6 +90,13 @@
 // gotch wraps no autocast). matmul_precision stays "highest" for the float32
 // part. HF's bf16 column is torch.autocast, so the two compute the same
 // ops in the same dtypes.
+// fp16 is bert.PrecisionFP16 (the same casts, to float16) with dynamic
+// loss scaling: the step multiplies the loss by an optim.GradScaler's scale
+// (torch.cuda.amp.GradScaler's defaults, 2¹⁶ at first), unscales the
+// gradients before clipping, skips clipping and AdamW when a gradient
+// overflowed, and updates the scale, reading one found-inf flag back per
+// step as torch's scaler.step does. It needs a CUDA device: a CPU run
+// returns bert.ErrFP16NeedsCUDA before building the model.
 //
 // # Leaks
 //

@@ -20,7 +20,7 @@ func ExampleMakeBatch() {
 // Options are validated before anything touches libtorch.
 func ExampleOptions_Validate() {
 	o := bench.DefaultOptions()
-	o.DType = "fp16"
+	o.DType = "fp8"
 	fmt.Println(o.Validate())
-	// Output: bench: invalid option: DType "fp16": want fp32, tf32 or bf16
+	// Output: bench: invalid option: DType "fp8": want fp32, tf32, bf16 or fp16
 }

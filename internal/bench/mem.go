@@ -1,10 +1,7 @@
 package bench
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,52 +9,25 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
-// ErrOutOfMemory is wrapped by Run's error when an allocation failed.
-var ErrOutOfMemory = errors.New("out of memory")
-
-// OOMHint is the advice printed with every out-of-memory error.
-const OOMHint = "reduce -batch and use gradient accumulation"
-
-// oomMarkers are substrings of libtorch's allocator failures: CUDA's
-// caching allocator ("CUDA out of memory. Tried to allocate ..."), cuBLAS
-// (CUBLAS_STATUS_ALLOC_FAILED) and the CPU allocator ("DefaultCPUAllocator:
-// can't allocate memory", "not enough memory").
-var oomMarkers = []string{"out of memory", "CUBLAS_STATUS_ALLOC_FAILED", "can't allocate memory", "not enough memory"}
-
-// IsOOM reports whether err (or a libtorch message) says an allocation
-// failed.
-func IsOOM(err error) bool {
-	if err == nil {
-		return false
-	}
-	if errors.Is(err, ErrOutOfMemory) {
-		return true
-	}
-	return isOOMText(err.Error())
-}
-
-func isOOMText(s string) bool {
-	for _, m := range oomMarkers {
-		if strings.Contains(s, m) {
-			return true
-		}
-	}
-	return false
-}
-
-// oomError wraps an allocation failure with the run's shape and OOMHint.
+// oomError wraps an allocation failure with the run's shape and
+// torchutil.OOMHint (torchutil.WrapOOM: unchanged when err is no
+// allocation failure or already wraps torchutil.ErrOutOfMemory).
 func oomError(o Options, err error) error {
-	return fmt.Errorf("bench: %s batch %d × %d on %s: %w (%s): %v", o.Task, o.Batch, o.Seq, deviceString(o.Device), ErrOutOfMemory, OOMHint, err)
+	return torchutil.WrapOOM(err, fmt.Sprintf("bench: %s batch %d × %d on %s", o.Task, o.Batch, o.Seq, deviceString(o.Device)))
 }
 
 // OOMHintWriter returns a writer that copies to w and, after any write
-// holding an out-of-memory message, writes "<prefix>: out of memory: <OOMHint>"
-// on a line of its own. Use it as the output of the standard logger (which
-// gotch's Must* functions write to just before os.Exit) while a run is in
-// progress, so that an allocation failure inside the forward pass ends with
-// the hint instead of a bare libtorch message.
+// holding an out-of-memory message, writes
+// "<prefix>: out of memory: <torchutil.OOMHint>" on a line of its own. Use
+// it as the output of the standard logger while a run is in progress: stock
+// gotch's Must* functions write to it just before os.Exit, so that an
+// allocation failure inside the forward pass ends with the hint instead of
+// a bare libtorch message. (In the patched gotch they panic instead, and
+// Run returns the error.)
 func OOMHintWriter(w io.Writer, prefix string) io.Writer {
 	return &oomWriter{w: w, prefix: prefix}
 }
@@ -69,56 +39,10 @@ type oomWriter struct {
 
 func (o *oomWriter) Write(p []byte) (int, error) {
 	n, err := o.w.Write(p)
-	if err == nil && isOOMText(string(p)) {
-		_, err = fmt.Fprintf(o.w, "%s: out of memory: %s\n", o.prefix, OOMHint)
+	if err == nil && torchutil.IsOOMMessage(string(p)) {
+		_, err = fmt.Fprintf(o.w, "%s: out of memory: %s\n", o.prefix, torchutil.OOMHint)
 	}
 	return n, err
-}
-
-// procStatusKiB returns a "Vm...:   123 kB" field of /proc/self/status in KiB.
-func procStatusKiB(field string) (int64, error) {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, fmt.Errorf("bench: %w", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 0 {
-				break
-			}
-			v, err := strconv.ParseInt(f[0], 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("bench: /proc/self/status %s: %w", field, err)
-			}
-			return v, nil
-		}
-	}
-	return 0, fmt.Errorf("bench: /proc/self/status has no %s", field)
-}
-
-// RSS returns the process's resident set size in bytes (VmRSS).
-func RSS() (int64, error) {
-	k, err := procStatusKiB("VmRSS")
-	return k << 10, err
-}
-
-// PeakRSS returns the process's peak resident set size in bytes (VmHWM),
-// since it started or since the last successful ResetPeakRSS.
-func PeakRSS() (int64, error) {
-	k, err := procStatusKiB("VmHWM")
-	return k << 10, err
-}
-
-// ResetPeakRSS resets VmHWM to the current resident set (writing 5 to
-// /proc/self/clear_refs, Linux ≥ 4.0).
-func ResetPeakRSS() error {
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
-		return fmt.Errorf("bench: reset peak RSS: %w", err)
-	}
-	return nil
 }
 
 // nvidiaSMI runs nvidia-smi with args and returns its output lines; ok is

@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +22,7 @@ const (
 	DTypeFP32 = "fp32" // fp32 weights and strict fp32 matmuls
 	DTypeTF32 = "tf32" // fp32 weights, TF32 matmuls (CUDA, needs the shim)
 	DTypeBF16 = "bf16" // bf16 compute with fp32 master weights (bert.PrecisionBF16)
+	DTypeFP16 = "fp16" // fp16 compute, fp32 master weights, loss scaling (bert.PrecisionFP16; CUDA)
 )
 
 // NumLabels is hf_bench.py's NUM_LABELS: 13 entity types in IOB2 plus O.
@@ -34,7 +36,7 @@ type Options struct {
 	Task   string // "ner" (TaskNER) or "mlm" (TaskMLM)
 	Batch  int    // 4
 	Seq    int    // 256; at most the config's max_position_embeddings
-	DType  string // "fp32"; "tf32" needs a CUDA libtorch and device; "bf16" is bert.PrecisionBF16
+	DType  string // "fp32"; "tf32" needs a CUDA libtorch and device; "bf16" is bert.PrecisionBF16; "fp16" is bert.PrecisionFP16 with an optim.GradScaler (CUDA device)
 	Steps  int    // 30 timed steps (hf_bench.py --all)
 	Warmup int    // 5 untimed steps before the clock starts
 
@@ -51,6 +53,10 @@ type Options struct {
 	// Attention is "auto" (SDPA when the linked libtorch has it, else the
 	// manual kernel; the default), "sdpa" or "manual".
 	Attention string
+	// SeparateQKV projects query, key and value with three matmuls (HF's
+	// BertSelfAttention literally) instead of the default fused (3H, H)
+	// projection (bert.Model.SetFusedQKV): to measure that lever.
+	SeparateQKV bool
 	// AdamW is optim.AdamWOptions.Impl: "auto" (default: fused on CUDA
 	// with libtorch ≥ 2.0, else foreach), "fused", "foreach" or
 	// "single-tensor".
@@ -63,6 +69,12 @@ type Options struct {
 	// Finalizers keeps gotch's Go finalizers on for the tensors created by
 	// the run (false: memory is fully explicit, leaks show in the counts).
 	Finalizers bool
+	// MaxMemoryGiB caps Device's memory (torchutil.LimitMemory), set
+	// before the model is built and checked after the timed steps: on CUDA
+	// the caching allocator refuses to reserve more (the step fails as out
+	// of memory), on the CPU the peak resident set is compared with it. 0
+	// (the default) is no cap.
+	MaxMemoryGiB float64
 }
 
 // DefaultOptions returns hf_bench.py's defaults: NER, batch 4 × 256, fp32,
@@ -84,8 +96,8 @@ func (o Options) Validate() error {
 	switch {
 	case o.Task != TaskNER && o.Task != TaskMLM:
 		return bad("Task %q: want ner or mlm", o.Task)
-	case o.DType != DTypeFP32 && o.DType != DTypeTF32 && o.DType != DTypeBF16:
-		return bad("DType %q: want fp32, tf32 or bf16", o.DType)
+	case o.DType != DTypeFP32 && o.DType != DTypeTF32 && o.DType != DTypeBF16 && o.DType != DTypeFP16:
+		return bad("DType %q: want fp32, tf32, bf16 or fp16", o.DType)
 	case o.Batch < 1:
 		return bad("Batch %d must be >= 1", o.Batch)
 	case o.Seq < 2:
@@ -100,6 +112,8 @@ func (o Options) Validate() error {
 		return bad("LR %v must be >= 0", o.LR)
 	case o.Dropout >= 1:
 		return bad("Dropout %v must be < 1", o.Dropout)
+	case !(o.MaxMemoryGiB >= 0) || math.IsInf(o.MaxMemoryGiB, 0):
+		return bad("MaxMemoryGiB %v must be >= 0 and finite (0 = no cap)", o.MaxMemoryGiB)
 	case o.Attention != "auto" && o.Attention != "sdpa" && o.Attention != "manual":
 		return bad("Attention %q: want auto, sdpa or manual", o.Attention)
 	}

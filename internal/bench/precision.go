@@ -7,6 +7,7 @@ import (
 	"github.com/sugarme/gotch/bbshim"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/optim"
 )
 
 // ErrNoTF32 is returned for dtype tf32 when the linked libtorch is a
@@ -28,6 +29,10 @@ func setPrecision(o Options) (prec string, restore func(), err error) {
 		if !o.Device.IsCuda() {
 			return "", nil, fmt.Errorf("bench: -dtype tf32: TF32 applies to CUDA matmuls only (device %s)", deviceString(o.Device))
 		}
+	case DTypeFP16: // refused before the model is built (bert checks it again)
+		if !o.Device.IsCuda() {
+			return "", nil, fmt.Errorf("bench: -dtype fp16: %w (device %s)", bert.ErrFP16NeedsCUDA, deviceString(o.Device))
+		}
 	}
 	if !bbshim.CUDABuild() { // fp32 on a CPU build: libtorch's default, TF32 off
 		return "highest", func() {}, nil
@@ -45,11 +50,28 @@ func setPrecision(o Options) (prec string, restore func(), err error) {
 }
 
 // modelPrecision is the bert compute precision of dtype d: bf16 for bf16
-// (bf16 linear layers and matmuls with fp32 master weights, LayerNorm,
-// softmax and the loss in fp32), fp32 otherwise.
+// and fp16 for fp16 (low-precision linear layers and matmuls with fp32
+// master weights, LayerNorm, softmax and the loss in fp32), fp32 otherwise.
 func modelPrecision(d string) bert.Precision {
-	if d == DTypeBF16 {
+	switch d {
+	case DTypeBF16:
 		return bert.PrecisionBF16
+	case DTypeFP16:
+		return bert.PrecisionFP16
 	}
 	return bert.PrecisionFP32
+}
+
+// newScaler returns the step's loss scaler for dtype d: torch's default
+// GradScaler for fp16 (hf_bench.py --dtype fp16 would use
+// torch.cuda.amp.GradScaler()), a disabled one (scale 1, nothing read
+// back) otherwise.
+func newScaler(d string) (*optim.GradScaler, error) {
+	o := optim.DefaultScalerOptions()
+	o.Enabled = d == DTypeFP16
+	s, err := optim.NewGradScaler(o)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return s, nil
 }

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -62,7 +61,9 @@ type Result struct {
 	NParams         int64    `json:"n_params"`
 	LastLoss        *float64 `json:"last_loss"` // loss of the last timed step; null when not finite
 
+	QKV              string      `json:"qkv"`                 // "fused" (one (3H, H) matmul) or "separate"
 	PeakMemKind      string      `json:"peak_mem_kind"`       // PeakHostRSS, PeakHostRSSTotal, PeakCUDAAllocated or PeakCUDAMissing
+	MaxMemoryGiB     *float64    `json:"max_memory_gib"`      // Options.MaxMemoryGiB; null without a cap
 	GPUProcessMemGiB *float64    `json:"gpu_process_mem_gib"` // nvidia-smi, CUDA only
 	Config           string      `json:"config"`              // mbert, small, tiny or the config.json path
 	Impl             string      `json:"impl"`
@@ -92,7 +93,8 @@ type SoakReport struct {
 // untimed and o.Steps timed training steps on one fixed random batch (and
 // o.Soak more, when set) and reports hf_bench.py's measurements. Every
 // tensor it creates is dropped before it returns. Errors from allocation
-// failures wrap ErrOutOfMemory and carry OOMHint.
+// failures, and a peak over o.MaxMemoryGiB, wrap torchutil.ErrOutOfMemory
+// and carry torchutil.OOMHint.
 func Run(o Options) (res *Result, err error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -113,21 +115,15 @@ func Run(o Options) (res *Result, err error) {
 		res, err = run(o, prec)
 		return err
 	})
-	if err != nil && IsOOM(err) && !IsOOMWrapped(err) {
-		err = oomError(o, err)
-	}
-	return res, err
+	return res, oomError(o, err)
 }
 
-// IsOOMWrapped reports whether err already wraps ErrOutOfMemory.
-func IsOOMWrapped(err error) bool { return err != nil && errors.Is(err, ErrOutOfMemory) }
-
-func run(o Options, prec string) (*Result, error) {
+func run(o Options, prec string) (_ *Result, err error) {
 	torchutil.ManualSeed(o.Seed)
 	peakKind := PeakCUDAMissing
 	if !o.Device.IsCuda() {
 		peakKind = PeakHostRSS
-		if ResetPeakRSS() != nil {
+		if torchutil.ResetPeakRSS() != nil {
 			peakKind = PeakHostRSSTotal
 		}
 	} else if bbshim.HasCUDAStats() {
@@ -136,6 +132,16 @@ func run(o Options, prec string) (*Result, error) {
 		}
 		peakKind = PeakCUDAAllocated
 	}
+	// The cap is set before the model is built, as the peak is reset.
+	lim, err := torchutil.LimitMemory(o.Device, o.MaxMemoryGiB)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer func() {
+		if cerr := lim.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("bench: %w", cerr)
+		}
+	}()
 	r, err := newRunner(o)
 	if err != nil {
 		return nil, err
@@ -161,6 +167,9 @@ func run(o Options, prec string) (*Result, error) {
 	}
 	dt := time.Since(t0)
 	ms := dt.Seconds() / float64(o.Steps) * 1000
+	if err := lim.Check(); err != nil {
+		return nil, fmt.Errorf("bench: %s batch %d × %d on %s after %d steps: %w", o.Task, o.Batch, o.Seq, deviceString(o.Device), o.Warmup+o.Steps, err)
+	}
 
 	res := &Result{
 		Task: o.Task, Batch: o.Batch, Seq: o.Seq, DType: o.DType, Attn: o.Attention,
@@ -171,10 +180,14 @@ func run(o Options, prec string) (*Result, error) {
 		Optim:           "adamw_biobertpt_" + r.opt.Implementation(),
 		MatmulPrecision: prec,
 		AttnUsed:        map[bool]string{true: "sdpa", false: "manual"}[r.sdpa],
+		QKV:             map[bool]string{true: "separate", false: "fused"}[o.SeparateQKV],
 		NParams:         r.nParams,
 		PeakMemKind:     peakKind,
 		Config:          o.ConfigName,
 		Impl:            Impl,
+	}
+	if o.MaxMemoryGiB > 0 {
+		res.MaxMemoryGiB = ptr(o.MaxMemoryGiB)
 	}
 	if res.Config == "" {
 		res.Config = "mbert"
@@ -194,7 +207,7 @@ func run(o Options, prec string) (*Result, error) {
 		if g, ok := gpuProcessMemGiB(); ok {
 			res.GPUProcessMemGiB = ptr(round(g, 3))
 		}
-	} else if p, err := PeakRSS(); err == nil {
+	} else if p, err := torchutil.PeakRSS(); err == nil {
 		res.PeakMemGiB = ptr(round(float64(p)/(1<<30), 3))
 	}
 	if o.Soak > 0 {
@@ -210,7 +223,7 @@ func (r *runner) soak(n int) (*SoakReport, error) {
 	rep := &SoakReport{Steps: n}
 	every := max(1, n/20)
 	sample := func() error {
-		b, err := RSS()
+		b, err := torchutil.RSS()
 		if err != nil {
 			return err
 		}
@@ -261,7 +274,7 @@ func goHeapMiB() float64 {
 }
 
 func mustRSS() int64 {
-	b, _ := RSS()
+	b, _ := torchutil.RSS()
 	return b
 }
 
@@ -272,6 +285,7 @@ type runner struct {
 	vs      *nn.VarStore
 	params  []optim.Param
 	opt     *optim.AdamW
+	scaler  *optim.GradScaler // fp16's loss scaler; disabled (a no-op) otherwise
 	in      bert.Inputs
 	labels  *ts.Tensor // NER: (B, T) labels; MLM: the labels at positions
 	pos     *ts.Tensor // MLM: flat positions of the labels (MakeBatch's recipe, on the host)
@@ -325,6 +339,7 @@ func newRunner(o Options) (_ *runner, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: -attn %s: %w", o.Attention, err)
 	}
+	model.SetFusedQKV(!o.SeparateQKV)
 	r.sdpa = model.SDPA()
 	r.nParams = bert.NumParameters(params)
 	r.params = make([]optim.Param, len(params))
@@ -335,6 +350,9 @@ func newRunner(o Options) (_ *runner, err error) {
 	ao.Impl = o.AdamW
 	if r.opt, err = optim.NewAdamW(r.params, ao); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
+	}
+	if r.scaler, err = newScaler(o.DType); err != nil {
+		return nil, err
 	}
 	b, err := MakeBatch(o.Task, o.Batch, o.Seq, r.cfg.VocabSize, uint64(o.Seed))
 	if err != nil {
@@ -364,9 +382,12 @@ func newRunner(o Options) (_ *runner, err error) {
 	return r, nil
 }
 
-// step is hf_bench.py's step(): loss, backward, clip 1.0, AdamW, zero_grad.
-// Nothing is read back from the device: the clipping norm stays a device
-// tensor (dropped unread), the loss is read only by lastLoss.
+// step is hf_bench.py's step(): loss, backward, clip 1.0, AdamW, zero_grad,
+// with fp16's loss scaling (scale, backward, unscale, clip and AdamW unless
+// a gradient overflowed, update the scale; optim's doc). Nothing else is
+// read back from the device: the clipping norm stays a device tensor
+// (dropped unread), the loss is read only by lastLoss; fp16's Unscale reads
+// its found-inf flag, as torch's scaler.step does.
 func (r *runner) step() error {
 	loss, err := r.loss(r.in, r.labels)
 	if err != nil {
@@ -376,17 +397,26 @@ func (r *runner) step() error {
 		r.last.MustDrop()
 	}
 	r.last = loss
-	if err := loss.Backward(); err != nil {
-		return fmt.Errorf("backward: %w", err)
-	}
-	norm, err := optim.ClipGradNormDevice(r.params, ClipNorm)
+	scaled, err := r.scaler.Scale(loss)
 	if err != nil {
 		return err
 	}
-	if err := norm.Drop(); err != nil {
-		return err
+	err = scaled.Backward()
+	scaled.MustDrop()
+	if err != nil {
+		return fmt.Errorf("backward: %w", err)
 	}
-	if err := r.opt.Step(r.o.LR); err != nil {
+	_, err = r.scaler.Step(r.params, func() error {
+		norm, err := optim.ClipGradNormDevice(r.params, ClipNorm)
+		if err != nil {
+			return err
+		}
+		if err := norm.Drop(); err != nil {
+			return err
+		}
+		return r.opt.Step(r.o.LR)
+	})
+	if err != nil {
 		return err
 	}
 	return r.opt.ZeroGrad()

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 
+	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/ner"
 )
@@ -24,9 +25,10 @@ type NERHelp struct {
 
 // NERTrain holds the fine-tuning flags that ner-clinpt and ner-semclinbr
 // share: the model and the output (-model, -name, -out), the training
-// recipe (-epochs, -lr, -batch, -max-len, -weight-decay, -warmup-ratio,
-// -seed, -device, -max-steps and, with NERHelp.Resume, -resume), the
-// document split (-train, -dev, -split) and -lenient. Bind them with
+// recipe (-epochs, -lr, -batch, -eval-batch, -grad-accum, -max-len, -weight-decay,
+// -warmup-ratio, -seed, -device, -precision, -max-memory, -max-steps,
+// -log-steps and, with NERHelp.Resume, -resume), the document split
+// (-train, -dev, -split) and -lenient. Bind them with
 // BindNERTrain; after fs.Parse, Options and Split turn them into
 // ner.TrainOptions and a ner.Split.
 type NERTrain struct {
@@ -58,6 +60,15 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 	fs.IntVar(&f.o.Epochs, "epochs", def.Epochs, epochs)
 	fs.Float64Var(&f.o.LR, "lr", def.LR, "peak AdamW learning rate")
 	fs.IntVar(&f.o.BatchSize, "batch", def.BatchSize, "batch size")
+	fs.IntVar(&f.o.EvalBatchSize, "eval-batch", def.EvalBatchSize, "batch size of dev/test prediction")
+	fs.IntVar(&f.o.GradAccum, "grad-accum", def.GradAccum, "batches per optimizer step (effective batch -batch × -grad-accum)")
+	fs.IntVar(&f.o.LogSteps, "log-steps", def.LogSteps, "a metrics line every N steps (losses are read from the device that often)")
+	fs.Float64Var(&f.o.MaxMemoryGiB, "max-memory", def.MaxMemoryGiB, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
+	fs.Func("precision", "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16) (default "+string(def.Precision)+")", func(v string) error {
+		p, err := bert.ParsePrecision(v)
+		f.o.Precision = p
+		return err
+	})
 	fs.IntVar(&f.o.MaxLen, "max-len", def.MaxLen, "longest window in sub-tokens (longer sentences are windowed)")
 	fs.Float64Var(&f.o.WeightDecay, "weight-decay", def.WeightDecay, "AdamW weight decay")
 	fs.Float64Var(&f.o.WarmupRatio, "warmup-ratio", def.WarmupRatio, "fraction of steps of linear warmup")

@@ -1,6 +1,7 @@
 // Package optim holds the optimizer pieces of HF Trainer's training loop,
-// over gotch tensors: AdamW, the linear warmup/decay schedule and gradient
-// clipping, each equal to its PyTorch/transformers counterpart.
+// over gotch tensors: AdamW, the linear warmup/decay schedule, gradient
+// clipping and fp16 loss scaling, each equal to its PyTorch/transformers
+// counterpart.
 //
 // # AdamW
 //
@@ -75,6 +76,38 @@
 // foreach=True path, through bbshim) and returns the norm as a 0-dim device
 // tensor: nothing is read back, so a CUDA training step can queue its
 // kernels without a host sync and read the norm only every N steps.
+//
+// # Loss scaling
+//
+// GradScaler is torch.cuda.amp.GradScaler, for fp16 mixed precision
+// (bert.PrecisionFP16): fp16 activation gradients underflow below 2⁻²⁴, so
+// the loss is multiplied by a scale S before backward and the float32
+// parameter gradients are divided by S before clipping and the update. S
+// adapts (defaults: S₀ = 2¹⁶, growth 2, backoff 0.5, interval 2000): a step
+// whose gradients hold a NaN or ±Inf is skipped and S ← S·0.5; after 2000
+// consecutive finite steps S ← S·2. One training step:
+//
+//	loss := model loss (float32)
+//	scaled, _ := scaler.Scale(loss)       // loss · S, a new tensor
+//	scaled.Backward(); scaled.MustDrop()  // gradients are S · ∂loss/∂p
+//	stepped, err := scaler.Step(params, func() error {
+//		ClipGradNorm(params, 1.0)          // on the unscaled gradients
+//		return opt.Step(lr)
+//	})                                    // Unscale, step unless inf/NaN, Update
+//	opt.ZeroGrad()                        // always, also after a skipped step
+//
+// Step is Unscale → (skip the closure when foundInf) → Update(foundInf);
+// callers that need the unscaled gradients before stepping call Unscale
+// themselves and Step then reuses its result (or they call Update). Unscale
+// reads one flag back from the device per step (torch's scaler.step syncs
+// on found_inf too). A skipped step leaves the parameters and AdamW's step
+// counts unchanged; HF Trainer then also skips the LR scheduler's step
+// (optimizer_was_run), so a caller counting updates should count only
+// stepped ones. A disabled scaler (fp32, bf16: ScalerOptions{} or
+// Enabled false) has S = 1 and Step always runs the closure, so one code
+// path serves every precision. State/LoadState carry S and the growth
+// tracker (JSON: {"scale", "growth_tracker"}) in checkpoints, so a resumed
+// run scales as an uninterrupted one.
 //
 // # Threads and memory
 //

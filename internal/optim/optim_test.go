@@ -542,22 +542,7 @@ func TestClipGradNorm(t *testing.T) {
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
 			require.NoError(t, ZeroGrads(params))
-			ca := ts.MustOfSlice([]float32{3, 0})
-			cb := ts.MustOfSlice([]float32{4})
-			pa, err := a.Mul(ca, false)
-			require.NoError(t, err)
-			pb, err := b.Mul(cb, false)
-			require.NoError(t, err)
-			sa, err := pa.Sum(gotch.Float, false)
-			require.NoError(t, err)
-			sb, err := pb.Sum(gotch.Float, false)
-			require.NoError(t, err)
-			loss, err := sa.Add(sb, false)
-			require.NoError(t, err)
-			require.NoError(t, loss.Backward())
-			for _, x := range []*ts.Tensor{ca, cb, pa, pb, sa, sb, loss} {
-				x.MustDrop()
-			}
+			setGrads(t, a, []float32{3, 0}, b, []float32{4})
 			n, err := ClipGradNorm(params, tc.max)
 			require.NoError(t, err)
 			assert.InDelta(t, 5.0, n, 1e-6)
@@ -742,20 +727,7 @@ func TestClipGradNormDevice(t *testing.T) {
 // setGrads sets a's and b's gradients to ga and gb (loss = Σ a·ga + Σ b·gb).
 func setGrads(t *testing.T, a *ts.Tensor, ga []float32, b *ts.Tensor, gb []float32) {
 	t.Helper()
-	ca := ts.MustOfSlice(ga)
-	cb := ts.MustOfSlice(gb)
-	pa, err := a.Mul(ca, false)
+	unscaled, err := NewGradScaler(ScalerOptions{}) // disabled: backward of the loss itself
 	require.NoError(t, err)
-	pb, err := b.Mul(cb, false)
-	require.NoError(t, err)
-	sa, err := pa.Sum(gotch.Float, false)
-	require.NoError(t, err)
-	sb, err := pb.Sum(gotch.Float, false)
-	require.NoError(t, err)
-	loss, err := sa.Add(sb, false)
-	require.NoError(t, err)
-	require.NoError(t, loss.Backward())
-	for _, x := range []*ts.Tensor{ca, cb, pa, pb, sa, sb, loss} {
-		x.MustDrop()
-	}
+	scaledBackward(t, unscaled, a, ga, b, gb)
 }

@@ -178,20 +178,40 @@ func FromSafetensors(st safetensors.Tensor, dev gotch.Device) (out *ts.Tensor, e
 		if err != nil {
 			return nil, fmt.Errorf("tensors: %w", err)
 		}
-		return toDevice(scalar, dev)
+		return toDevice(scalar, dev, len(st.Data))
 	}
 	x, err := ts.OfDataSize(st.Data, st.Shape, gd)
 	if err != nil {
 		return nil, fmt.Errorf("tensors: %w", err)
 	}
-	return toDevice(x, dev)
+	return toDevice(x, dev, len(st.Data))
 }
 
-// toDevice moves x to dev (dropping x) unless it is already on the CPU and
-// dev is the CPU.
-func toDevice(x *ts.Tensor, dev gotch.Device) (*ts.Tensor, error) {
+// asyncCopyMax is the largest host tensor (bytes) toDevice uploads through
+// pinned memory without waiting: batches are a few KiB to a few hundred
+// KiB; model weights are not pinned (the pinned caching allocator keeps its
+// blocks, and they would double the host memory of a load).
+const asyncCopyMax = 8 << 20
+
+// toDevice moves x (of nbytes bytes) to dev (dropping x) unless it is already on the CPU and
+// dev is the CPU. A small x goes to CUDA as the DataLoader(pin_memory=True)
+// + .to(non_blocking=True) pattern does it: copied into pinned memory, then
+// uploaded asynchronously, so the host does not wait for the GPU to finish
+// its queued work (a plain pageable copy synchronises the stream). libtorch's
+// pinned allocator keeps the pinned block until the copy is done, so
+// dropping it at once is safe. Where pinning fails, the copy is synchronous.
+func toDevice(x *ts.Tensor, dev gotch.Device, nbytes int) (*ts.Tensor, error) {
 	if !dev.IsCuda() {
 		return x, nil
+	}
+	if nbytes <= asyncCopyMax {
+		if pinned, err := x.PinMemory(dev, false); err == nil {
+			y, err := pinned.ToDevice(dev, x.DType(), true, false, true)
+			if err == nil {
+				x.MustDrop()
+				return y, nil
+			}
+		}
 	}
 	y, err := x.To(dev, false)
 	x.MustDrop()
@@ -237,4 +257,73 @@ func Int64s(t *ts.Tensor) ([]int64, error) {
 		return nil, err
 	}
 	return st.Int64s()
+}
+
+// Accumulate returns sum + x as a new tensor and drops both; a nil sum
+// returns x itself. It keeps a running sum of per-micro-batch losses on
+// their device without reading anything back.
+func Accumulate(sum, x *ts.Tensor) (out *ts.Tensor, err error) {
+	if sum == nil {
+		return x, nil
+	}
+	defer torchutil.Recover(&err)
+	defer x.MustDrop()
+	if out, err = sum.Add(x, true); err != nil { // drops sum
+		return nil, fmt.Errorf("tensors: %w", err)
+	}
+	return out, nil
+}
+
+// ReadScalars copies the one-element tensors of list (all floating-point,
+// on one device; nil entries allowed) to the host with a single
+// device→host copy, as float64 (NaN for a nil entry). A trainer reads its
+// queued step losses and gradient norms this way every N steps instead of
+// waiting for the GPU at every step. list is not dropped.
+func ReadScalars(list []*ts.Tensor) (vals []float64, err error) {
+	defer torchutil.Recover(&err)
+	vals = make([]float64, len(list))
+	var present []*ts.Tensor
+	for i, t := range list {
+		vals[i] = math.NaN()
+		if t != nil {
+			present = append(present, t)
+		}
+	}
+	if len(present) == 0 {
+		return vals, nil
+	}
+	flat := make([]*ts.Tensor, len(present))
+	for i, t := range present {
+		if flat[i], err = t.Reshape([]int64{1}, false); err != nil {
+			DropAll(flat...)
+			return nil, fmt.Errorf("tensors: %w", err)
+		}
+	}
+	cat, err := ts.Cat(flat, 0)
+	DropAll(flat...)
+	if err != nil {
+		return nil, fmt.Errorf("tensors: %w", err)
+	}
+	got, err := Float32s(cat)
+	cat.MustDrop()
+	if err != nil {
+		return nil, err
+	}
+	j := 0
+	for i, t := range list {
+		if t != nil {
+			vals[i] = float64(got[j])
+			j++
+		}
+	}
+	return vals, nil
+}
+
+// DropAll drops the non-nil tensors of list.
+func DropAll(list ...*ts.Tensor) {
+	for _, t := range list {
+		if t != nil {
+			t.MustDrop()
+		}
+	}
 }

@@ -2,6 +2,7 @@ package tensors
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -92,4 +93,39 @@ func TestFromSafetensorsScalar(t *testing.T) {
 	defer x.MustDrop()
 	assert.Equal(t, []int64{}, x.MustSize())
 	assert.Equal(t, int64(7), x.Int64Values()[0])
+}
+
+// TestAccumulateAndReadScalars: a running sum of 0-dim tensors and one read
+// of several (nil entries are NaN) give the host values, and nothing is
+// left behind.
+func TestAccumulateAndReadScalars(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	before := len(ts.ExistingTensors)
+	scalar := func(v float32) *ts.Tensor {
+		st, err := safetensors.FromFloat32s(safetensors.F32, []int64{}, []float32{v})
+		require.NoError(t, err)
+		x, err := FromSafetensors(st, gotch.CPU)
+		require.NoError(t, err)
+		return x
+	}
+	var sum *ts.Tensor
+	for _, v := range []float32{0.5, 1.25, 2} {
+		var err error
+		sum, err = Accumulate(sum, scalar(v))
+		require.NoError(t, err)
+	}
+	one := scalar(-3)
+	vals, err := ReadScalars([]*ts.Tensor{sum, nil, one})
+	require.NoError(t, err)
+	require.Len(t, vals, 3)
+	assert.Equal(t, 3.75, vals[0])
+	assert.True(t, math.IsNaN(vals[1]))
+	assert.Equal(t, -3.0, vals[2])
+	empty, err := ReadScalars([]*ts.Tensor{nil})
+	require.NoError(t, err)
+	assert.True(t, math.IsNaN(empty[0]))
+	DropAll(sum, nil, one)
+	assert.Equal(t, before, len(ts.ExistingTensors))
 }

@@ -15,6 +15,20 @@
 // PointModule writes a go.work replace so that a module builds against the
 // copy. The command internal/setup (make setup) runs all of it.
 //
+// # Go-side patches
+//
+// Prepare also patches gotch's Go code (patchGoSide): ts.UseFinalizer
+// switches gotch's tensor finalizers off, leaked C output slots and
+// in-place handles are freed, and every log.Fatal in ts/ and nn/ (the Must*
+// wrappers first of all) becomes a panic: log.Fatal(err) is panic(err), the
+// other log.Fatal/log.Fatalf calls panic with an error holding their
+// message. A libtorch error inside a Must* call (a CUDA out-of-memory in
+// the forward pass, say) then reaches a deferred torchutil.Recover as an
+// ordinary error instead of ending the process. Stock gotch still calls
+// log.Fatal, so code keeps using the error-returning variants where user
+// input reaches and keeps recovering. A change here bumps patchVersion,
+// which re-prepares the copy in place (same path).
+//
 // # The bbshim package
 //
 // Prepare also installs a small C++ shim as an extra package of the copy,
@@ -23,11 +37,13 @@
 // ≥ 1.13), a fused one (at::_fused_adamw_, libtorch ≥ 2.0), gradient
 // clipping that stays on the device (_foreach_norm, _foreach_mul_), zeroing
 // all gradients at once (_foreach_zero_), the TF32
-// switch (at::globalContext().setAllowTF32CuBLAS/CuDNN; CUDA builds only)
-// and the CUDA caching allocator's statistics (getDeviceStats /
-// resetPeakStats; CUDA builds whose CUDA runtime headers are found:
-// $CUDA_HOME, $CUDA_PATH, pip's nvidia/*/include beside torch,
-// /usr/local/cuda). Its sources are internal/torchsetup/shim (bbshim.cpp,
+// switch (at::globalContext().setAllowTF32CuBLAS/CuDNN; CUDA builds only),
+// the CUDA caching allocator's statistics (getDeviceStats /
+// resetPeakStats) and its memory cap (setMemoryFraction, with the device's
+// total memory from cudaMemGetInfo, looked up with dlsym in the CUDA
+// runtime libtorch loaded); the statistics and the cap need a CUDA build
+// whose CUDA runtime headers are found: $CUDA_HOME, $CUDA_PATH, pip's
+// nvidia/*/include beside torch, /usr/local/cuda. Its sources are internal/torchsetup/shim (bbshim.cpp,
 // bbshim.h, bbshim.go.in), embedded in this package; cgo_flags.go is
 // generated like libtch/lib.go's flags for the install, plus
 // -DBIOBERTPT_CUDA=1 on CUDA installs. Every C function returns NULL or a

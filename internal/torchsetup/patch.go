@@ -24,7 +24,7 @@ const (
 	GotchVersion = "v0.9.1"
 	// patchVersion changes whenever Prepare's output changes, so that old
 	// copies are prepared again.
-	patchVersion = 4
+	patchVersion = 5
 	stateFile    = ".biobertpt-setup.json"
 )
 
@@ -387,7 +387,27 @@ func stubFunctions(path string, bad map[int]bool, ver string) ([]string, error) 
 //     one; the old handle kept a reference to the tensor, so its memory was
 //     never released. The old handle is now freed (the new one refers to the
 //     same tensor).
+//   - gotch's Must* wrappers (and the rest of ts/ and nn/) end the process
+//     with log.Fatal on any libtorch error, a CUDA out-of-memory inside the
+//     forward pass included, so nothing can recover. In every non-test Go
+//     file of ts/ and nn/, log.Fatal(err) becomes panic(err) and the other
+//     log.Fatal/log.Fatalf calls panic with an error holding their message
+//     (biobertptFatal/biobertptFatalf in biobertpt_patch.go); a file that
+//     imports log keeps compiling through `var _ = log.Printf`. A deferred
+//     torchutil.Recover turns the panic into an ordinary error. Stock
+//     gotch still exits, so code must keep recovering and must not rely on
+//     the panic for control flow.
 func patchGoSide(dir string) error {
+	// Check the fatal-call sources first, so that a mismatch writes nothing.
+	for _, f := range fatalRequired {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			return fmt.Errorf("torchsetup: patch: %w", err)
+		}
+		if !bytes.Contains(b, []byte("log.Fatal(err)")) {
+			return fmt.Errorf("torchsetup: patch %s: no log.Fatal(err) to turn into a panic", f)
+		}
+	}
 	edits := map[string][]struct {
 		old, new string
 		all      bool
@@ -424,15 +444,96 @@ func patchGoSide(dir string) error {
 			return err
 		}
 	}
+	if err := fatalToPanic(dir); err != nil {
+		return err
+	}
 	extra := `package ts
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // UseFinalizer controls whether tensors created from now on get a Go
 // finalizer that frees the C tensor (gotch's default: true). Set it to false
 // before creating tensors to make memory fully explicit (MustDrop).
 // Added by biobertpt's setup.
 var UseFinalizer = true
+
+// MustPanics is true in gotch copies prepared by biobertpt's setup: the
+// Must* functions (and every other log.Fatal in ts and nn) panic with the
+// error instead of ending the process, so a deferred recover can turn a
+// libtorch failure into an error. Stock gotch has no MustPanics.
+const MustPanics = true
+` + fatalHelpers
+	if err := os.WriteFile(filepath.Join(dir, "ts", "biobertpt_patch.go"), []byte(extra), 0o644); err != nil {
+		return err
+	}
+	nnExtra := "package nn\n\nimport (\n\t\"errors\"\n\t\"fmt\"\n\t\"strings\"\n)\n" + fatalHelpers
+	return os.WriteFile(filepath.Join(dir, "nn", "biobertpt_patch.go"), []byte(nnExtra), 0o644)
+}
+
+// fatalHelpers replace gotch's log.Fatal and log.Fatalf calls other than
+// log.Fatal(err) (see fatalToPanic); written into ts and nn.
+const fatalHelpers = `
+// biobertptFatal replaces gotch's log.Fatal(msg): it panics with an error
+// holding the message instead of ending the process. Added by biobertpt's
+// setup.
+func biobertptFatal(v ...any) {
+	panic(errors.New(strings.TrimSuffix(fmt.Sprint(v...), "\n")))
+}
+
+// biobertptFatalf replaces gotch's log.Fatalf(format, ...): it panics with
+// an error holding the message instead of ending the process. Added by
+// biobertpt's setup.
+func biobertptFatalf(format string, v ...any) {
+	panic(errors.New(strings.TrimSuffix(fmt.Sprintf(format, v...), "\n")))
+}
 `
-	return os.WriteFile(filepath.Join(dir, "ts", "biobertpt_patch.go"), []byte(extra), 0o644)
+
+// fatalRequired are the files of gotch v0.9.1 that must hold log.Fatal(err)
+// calls: their absence means the sources are not the expected ones (or are
+// already patched).
+var fatalRequired = []string{"ts/must-tensor-generated.go", "ts/tensor.go", "ts/patch.go"}
+
+// logImportRe matches an active (not commented-out) import of "log".
+var logImportRe = regexp.MustCompile(`(?m)^\s*(log\s+)?"log"\s*$`)
+
+// fatalToPanic rewrites every non-test Go file in dir/ts and dir/nn:
+// log.Fatal(err) becomes panic(err), log.Fatalf( becomes biobertptFatalf(
+// and log.Fatal( becomes biobertptFatal(. A rewritten file that imports log
+// gets `var _ = log.Printf` so that the import stays used.
+func fatalToPanic(dir string) error {
+	for _, sub := range []string{"ts", "nn"} {
+		files, err := filepath.Glob(filepath.Join(dir, sub, "*.go"))
+		if err != nil {
+			return fmt.Errorf("torchsetup: patch: %w", err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("torchsetup: patch: %w", err)
+			}
+			s := string(b)
+			if !strings.Contains(s, "log.Fatal") {
+				continue
+			}
+			s = strings.ReplaceAll(s, "log.Fatal(err)", "panic(err)")
+			s = strings.ReplaceAll(s, "log.Fatalf(", "biobertptFatalf(")
+			s = strings.ReplaceAll(s, "log.Fatal(", "biobertptFatal(")
+			if logImportRe.MatchString(s) {
+				s += "\n// Added by biobertpt's setup: the fatal log calls became panics, so log may be unused.\nvar _ = log.Printf\n"
+			}
+			if err := os.WriteFile(f, []byte(s), 0o644); err != nil {
+				return fmt.Errorf("torchsetup: patch: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // cxxOf is the C++ compiler of o ("g++" when empty).

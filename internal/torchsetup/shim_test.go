@@ -28,7 +28,7 @@ func TestShimFlags(t *testing.T) {
 	assert.NotContains(t, s, "BIOBERTPT_CUDA")
 
 	s = shimFlags(cudaInstall, "")
-	assert.Contains(t, s, "-ltorch_cuda -lc10 -lc10_cuda")
+	assert.Contains(t, s, "-ltorch_cuda -lc10 -lc10_cuda -ldl\n", "dlsym for cudaMemGetInfo")
 	assert.Contains(t, s, "-D_GLIBCXX_USE_CXX11_ABI=1 -DBIOBERTPT_CUDA=1 -I/t/include\n")
 	assert.NotContains(t, s, "BIOBERTPT_CUDA_STATS", "no CUDA runtime headers: no allocator stats")
 

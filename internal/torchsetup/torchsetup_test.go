@@ -95,14 +95,56 @@ func TestPatchGoSide(t *testing.T) {
 	gen := "func(ts *Tensor) Abs_()(err error) { \n  ptr := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n  \n    lib.AtgAbs_(ptr, ts.ctensor)\n  ts.ctensor = *ptr\n  \n  return err\n}\n" +
 		"func(ts *Tensor) Two()(a, b *Tensor, err error) { \n  ctensorPtr0 := (*lib.Ctensor)(unsafe.Pointer(C.malloc(0)))\n}\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "ts", "tensor-generated.go"), []byte(gen), 0o644))
+	must := "package ts\n\nimport (\n  \"log\"\n)\n\nfunc MustZeros() (retVal *Tensor) {\n  retVal, err := Zeros()\n  if err != nil { log.Fatal(err) }\n  return retVal\n}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ts", "must-tensor-generated.go"), []byte(must), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ts", "patch.go"), []byte("package ts\n\nimport \"log\"\n\nfunc f() {\n\tlog.Fatal(err)\n}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ts", "patch_test.go"), []byte("package ts\n\nfunc g() {\n\tlog.Fatal(err)\n}\n"), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "nn"), 0o755))
+	vs := "package nn\n\nimport (\n\t\"log\"\n)\n\nfunc Sub() {\n\t\tlog.Fatalf(\"Path.Sub() failed: %v\\n\", x)\n\t\tlog.Fatal(\"not reachable\")\n\t\tlog.Fatal(err)\n}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nn", "varstore.go"), []byte(vs), 0o644))
+	plain := "package nn\n\n// \"log\"\nfunc h() {}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nn", "linear.go"), []byte(plain), 0o644))
+
+	// Without the Must* wrappers' log.Fatal(err) the sources are not gotch's.
+	require.ErrorContains(t, patchGoSide(dir), "no log.Fatal(err)", "tensor.go has none yet")
+	b, _ := os.ReadFile(filepath.Join(dir, "ts", "tensor.go"))
+	assert.Equal(t, src, string(b), "a failed check writes nothing")
+	src = strings.Replace(src, "package ts\n", "package ts\n\nimport (\n\t\"log\"\n)\n", 1) + "\tif err != nil {\n\t\tlog.Fatal(err)\n\t}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ts", "tensor.go"), []byte(src), 0o644))
 	require.NoError(t, patchGoSide(dir))
 	g, _ := os.ReadFile(filepath.Join(dir, "ts", "tensor-generated.go"))
 	assert.Contains(t, string(g), "C.malloc(16)))\n  defer C.free(unsafe.Pointer(ptr))\n", "output slot sized and freed")
 	assert.Contains(t, string(g), "C.malloc(256)))\n  defer C.free(unsafe.Pointer(ctensorPtr0))\n", "multi-output slots sized and freed")
 	assert.Contains(t, string(g), "\n  lib.AtFree(ts.ctensor)\n  ts.ctensor = *ptr\n", "old in-place handle freed")
 	assert.NotContains(t, string(g), "malloc(0)")
-	b, _ := os.ReadFile(filepath.Join(dir, "ts", "tensor.go"))
+	b, _ = os.ReadFile(filepath.Join(dir, "ts", "tensor.go"))
 	assert.Contains(t, string(b), "if UseFinalizer {\n\t\truntime.SetFinalizer(x, freeCTensor)")
 	assert.Contains(t, string(b), "\tfloat64Ts.MustDrop()")
+
+	// log.Fatal becomes a panic that torchutil.Recover can catch.
+	m, _ := os.ReadFile(filepath.Join(dir, "ts", "must-tensor-generated.go"))
+	assert.Contains(t, string(m), "if err != nil { panic(err) }")
+	assert.Contains(t, string(m), "\nvar _ = log.Printf\n", "the log import stays used")
+	assert.Contains(t, string(b), "\t\tpanic(err)\n")
+	assert.Contains(t, string(b), "\nvar _ = log.Printf\n", "tensor.go imports log")
+	n, _ := os.ReadFile(filepath.Join(dir, "nn", "varstore.go"))
+	assert.Contains(t, string(n), "\t\tbiobertptFatalf(\"Path.Sub() failed: %v\\n\", x)\n\t\tbiobertptFatal(\"not reachable\")\n\t\tpanic(err)\n")
+	for _, f := range []string{"ts/must-tensor-generated.go", "ts/tensor.go", "ts/patch.go", "nn/varstore.go"} {
+		g, _ := os.ReadFile(filepath.Join(dir, f))
+		assert.NotContains(t, string(g), "log.Fatal", f)
+	}
+	l, _ := os.ReadFile(filepath.Join(dir, "nn", "linear.go"))
+	assert.Equal(t, plain, string(l), "files without log.Fatal are untouched")
+	pt, _ := os.ReadFile(filepath.Join(dir, "ts", "patch_test.go"))
+	assert.Contains(t, string(pt), "log.Fatal(err)", "tests are not rewritten")
+	for _, pkg := range []string{"ts", "nn"} {
+		h, err := os.ReadFile(filepath.Join(dir, pkg, "biobertpt_patch.go"))
+		require.NoError(t, err)
+		assert.Contains(t, string(h), "package "+pkg+"\n")
+		assert.Contains(t, string(h), "func biobertptFatalf(format string, v ...any) {")
+		if pkg == "ts" {
+			assert.Contains(t, string(h), "const MustPanics = true\n")
+		}
+	}
 	require.Error(t, patchGoSide(dir), "a second patch of patched sources must fail loudly, not double-patch")
 }

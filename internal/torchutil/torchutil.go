@@ -61,10 +61,16 @@ func LockThread() func() {
 	return runtime.UnlockOSThread
 }
 
-// Recover turns a panic into an error stored in *err (when *err is nil). Use
+// Recover turns a panic into an error stored in *err (when *err is nil),
+// prefixed "torch: " and wrapping the panic value when it is an error. Use
 // it as `defer torchutil.Recover(&err)` in functions that call gotch code
-// which may panic. It does not catch log.Fatal: use gotch's error-returning
-// variants on paths user input reaches.
+// which may panic. In the gotch copy internal/setup prepares
+// (ts.MustPanics), gotch's Must* functions panic with libtorch's error
+// instead of calling log.Fatal, so Recover also catches their failures: a
+// CUDA out-of-memory inside a forward pass comes back as an error that
+// IsOOM recognises and WrapOOM explains. Stock gotch still ends the process
+// through log.Fatal, so paths user input reaches keep calling the
+// error-returning variants. Recover sees only panics of its own goroutine.
 func Recover(err *error) {
 	if r := recover(); r != nil {
 		e, ok := r.(error)

@@ -26,7 +26,11 @@
 #endif
 
 #if defined(BIOBERTPT_CUDA) && defined(BIOBERTPT_CUDA_STATS)
+#include <ATen/ops/empty.h>
 #include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
+#include <dlfcn.h>
 #endif
 
 #include <cstdlib>
@@ -56,6 +60,16 @@ char *guard(F &&f) {
     return dup("bbshim: unknown C++ exception");
   }
 }
+
+#if defined(BIOBERTPT_CUDA) && defined(BIOBERTPT_CUDA_STATS)
+// initCUDA makes sure CUDA and the caching allocator are initialised for
+// device (setMemoryFraction asserts that they are; libtorch initialises them
+// lazily on the first CUDA tensor): it allocates and frees one element.
+void initCUDA(int device) {
+  if (device < 0) throw std::runtime_error("bbshim: negative CUDA device index");
+  at::empty({1}, at::TensorOptions().dtype(at::kFloat).device(at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(device))));
+}
+#endif
 
 std::vector<at::Tensor> list(bbshim_tensor *ts, int n) {
   std::vector<at::Tensor> out;
@@ -100,6 +114,8 @@ int bbshim_has_cuda_stats(void) {
   return 0;
 #endif
 }
+
+int bbshim_has_memory_fraction(void) { return bbshim_has_cuda_stats(); }
 
 char *bbshim_adamw_foreach(bbshim_tensor *params, bbshim_tensor *grads, bbshim_tensor *exp_avgs,
                            bbshim_tensor *exp_avg_sqs, int n, const int *decay, double decay_factor,
@@ -241,6 +257,46 @@ char *bbshim_cuda_reset_peak(int device) {
   return dup("bbshim: CUDA allocator statistics not compiled in (no cuda_runtime_api.h found at setup)");
 #else
   return dup("CUDA allocator statistics need a CUDA libtorch");
+#endif
+}
+
+char *bbshim_cuda_set_memory_fraction(int device, double fraction) {
+#if defined(BIOBERTPT_CUDA) && defined(BIOBERTPT_CUDA_STATS)
+  return guard([&] {
+    if (!(fraction >= 0.0 && fraction <= 1.0)) throw std::runtime_error("bbshim: memory fraction must be in [0, 1]");
+    initCUDA(device);
+    // torch.cuda.set_per_process_memory_fraction(fraction, device).
+    c10::cuda::CUDACachingAllocator::setMemoryFraction(fraction, static_cast<c10::DeviceIndex>(device));
+  });
+#elif defined(BIOBERTPT_CUDA)
+  return dup("bbshim: CUDA memory cap not compiled in (no cuda_runtime_api.h found at setup)");
+#else
+  return dup("the CUDA memory cap needs a CUDA libtorch");
+#endif
+}
+
+char *bbshim_cuda_total_memory(int device, int64_t *total) {
+  *total = 0;
+#if defined(BIOBERTPT_CUDA) && defined(BIOBERTPT_CUDA_STATS)
+  return guard([&] {
+    initCUDA(device);
+    // cudaMemGetInfo is looked up at run time in the CUDA runtime libtorch
+    // loaded: linking libcudart directly would need its (versioned,
+    // install-specific) file name at build time.
+    using MemGetInfo = cudaError_t (*)(size_t *, size_t *);
+    auto fn = reinterpret_cast<MemGetInfo>(dlsym(RTLD_DEFAULT, "cudaMemGetInfo"));
+    if (fn == nullptr) throw std::runtime_error("bbshim: cudaMemGetInfo not found in the loaded CUDA runtime");
+    c10::cuda::CUDAGuard on(static_cast<c10::DeviceIndex>(device));
+    size_t free_b = 0, total_b = 0;
+    cudaError_t rc = fn(&free_b, &total_b);
+    if (rc != cudaSuccess)
+      throw std::runtime_error("bbshim: cudaMemGetInfo failed with CUDA error " + std::to_string(static_cast<int>(rc)));
+    *total = static_cast<int64_t>(total_b);
+  });
+#elif defined(BIOBERTPT_CUDA)
+  return dup("bbshim: CUDA memory cap not compiled in (no cuda_runtime_api.h found at setup)");
+#else
+  return dup("the CUDA memory cap needs a CUDA libtorch");
 #endif
 }
 

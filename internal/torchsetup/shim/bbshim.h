@@ -1,5 +1,6 @@
 /* bbshim: what gotch v0.9.1 does not wrap (multi-tensor/fused AdamW, on-device
- * gradient clipping, TF32 switch, CUDA allocator statistics). Installed into
+ * gradient clipping, TF32 switch, CUDA allocator statistics and memory
+ * cap). Installed into
  * the patched gotch copy by biobertpt's internal/torchsetup. Every function
  * returns NULL on success or a malloc'ed error message the caller frees: no
  * C++ exception crosses the C boundary. Tensors are gotch's C handles
@@ -20,6 +21,7 @@ void bbshim_torch_version(int *major, int *minor, int *patch);
 int bbshim_cuda_build(void);      /* compiled with -DBIOBERTPT_CUDA */
 int bbshim_has_fused_adamw(void); /* at::_fused_adamw_ compiled in (libtorch >= 2.0) */
 int bbshim_has_cuda_stats(void);  /* allocator statistics compiled in */
+int bbshim_has_memory_fraction(void); /* allocator memory cap compiled in (same guard as the statistics) */
 
 /* torch 1.13 _multi_tensor_adamw over n parameters, with decay[i] != 0 for
  * the weight-decay group: p *= decay_factor (decay group), m = m*b1 + g*(1-b1),
@@ -51,6 +53,16 @@ char *bbshim_set_allow_tf32(int on, int *prev);
  * reserved current, reserved peak (bytes, all pools). */
 char *bbshim_cuda_memory_stats(int device, int64_t *out);
 char *bbshim_cuda_reset_peak(int device);
+
+/* CUDA caching allocator cap: allocations that would take the device's
+ * reserved memory above fraction * total fail with the allocator's
+ * out-of-memory error (torch.cuda.set_per_process_memory_fraction).
+ * fraction is in [0, 1]; 1 is the whole device. */
+char *bbshim_cuda_set_memory_fraction(int device, double fraction);
+
+/* *total = the device's total memory in bytes (cudaMemGetInfo, looked up
+ * in the CUDA runtime libtorch has loaded). Initialises CUDA on device. */
+char *bbshim_cuda_total_memory(int device, int64_t *total);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,104 @@
+package ner
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDeferredLossReads: reading the step losses every LogSteps steps
+// (queued on the device in between) gives the same epoch losses and the
+// same per-step metrics lines as reading them after every step.
+func TestDeferredLossReads(t *testing.T) {
+	tok := demoTokenizer(t)
+	full := demoSplit(t)
+	small := Split{Train: full.Train.subset(full.Train.Documents[:8]), Dev: full.Dev.subset(full.Dev.Documents[:3])}
+	modelDir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"LABEL_0", "LABEL_1"}, -1)
+	run := func(logSteps int, eager bool) (*TrainResult, map[float64]float64) {
+		o := fastOptions(t.TempDir())
+		o.Epochs, o.BatchSize, o.GradAccum, o.LogSteps = 2, 8, 2, logSteps
+		if eager {
+			o.onStep = func(int) {}
+		}
+		res, err := Train(context.Background(), modelDir, tok, small, o)
+		require.NoError(t, err)
+		losses := map[float64]float64{}
+		for _, l := range readJSONL(t, filepath.Join(o.OutDir, MetricsFileName)) {
+			if l["kind"] == "train" {
+				losses[l["step"].(float64)] = l["loss"].(float64)
+				assert.Greater(t, l["grad_norm"], 0.0)
+				assert.Greater(t, l["tokens_per_s"], 0.0)
+			}
+		}
+		return res, losses
+	}
+	eager, every := run(1, true)
+	lazy, some := run(3, false)
+	require.Greater(t, lazy.Steps, 6)
+	assert.Equal(t, eager.Steps, lazy.Steps)
+	require.Len(t, lazy.Epochs, len(eager.Epochs))
+	for i := range eager.Epochs {
+		assert.Equal(t, eager.Epochs[i].TrainLoss, lazy.Epochs[i].TrainLoss, "epoch %d", i+1)
+	}
+	require.Len(t, some, lazy.Steps/3)
+	for step, l := range some {
+		assert.Equal(t, 0.0, float64(int(step)%3), "step %v", step)
+		assert.Equal(t, every[step], l, "step %v", step)
+	}
+}
+
+// TestTrainPrecision: Precision is validated, and a bf16 run (float32
+// master weights) trains and saves a float32 model.
+func TestTrainPrecision(t *testing.T) {
+	o := fastOptions("out")
+	o.Precision = "fp8"
+	assert.ErrorContains(t, o.Validate(), `Precision: bert: precision "fp8"`)
+	o = fastOptions("out")
+	o.LogSteps = 0
+	assert.ErrorContains(t, o.Validate(), "LogSteps 0")
+	tok := demoTokenizer(t)
+	full := demoSplit(t)
+	small := Split{Train: full.Train.subset(full.Train.Documents[:4])}
+	modelDir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"LABEL_0", "LABEL_1"}, -1)
+	o = fastOptions(t.TempDir())
+	o.Precision, o.MaxSteps, o.Epochs = bert.PrecisionBF16, 3, 1
+	res, err := Train(context.Background(), modelDir, tok, small, o)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Steps)
+	m, _, err := bert.LoadForTokenClassification(res.BestDir, bert.LoadOptions{})
+	require.NoError(t, err)
+	defer m.Close()
+	assert.Equal(t, bert.PrecisionFP32, m.Precision(), "a loaded model starts in fp32")
+}
+
+// TestTrainMaxMemory: a memory cap the run cannot keep stops training at
+// the first step with an out-of-memory error that names the step and the
+// batch shape and says what to do; a generous cap changes nothing.
+func TestTrainMaxMemory(t *testing.T) {
+	o := fastOptions("out")
+	o.MaxMemoryGiB = -1
+	assert.ErrorContains(t, o.Validate(), "MaxMemoryGiB -1")
+	tok := demoTokenizer(t)
+	full := demoSplit(t)
+	small := Split{Train: full.Train.subset(full.Train.Documents[:4])}
+	modelDir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"LABEL_0", "LABEL_1"}, -1)
+
+	o = fastOptions(t.TempDir())
+	o.MaxSteps, o.Epochs, o.MaxMemoryGiB = 2, 1, 0.001
+	_, err := Train(context.Background(), modelDir, tok, small, o)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, torchutil.ErrOutOfMemory)
+	assert.ErrorContains(t, err, "ner: train: step 1: torchutil: peak host memory")
+	assert.ErrorContains(t, err, "-grad-accum")
+
+	o = fastOptions(t.TempDir())
+	o.MaxSteps, o.Epochs, o.MaxMemoryGiB = 2, 1, 1000
+	res, err := Train(context.Background(), modelDir, tok, small, o)
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Steps)
+}
