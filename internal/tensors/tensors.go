@@ -8,6 +8,7 @@ import (
 	"github.com/biobertpt-go/biobertpt/internal/safetensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -205,7 +206,7 @@ func toDevice(x *ts.Tensor, dev gotch.Device, nbytes int) (*ts.Tensor, error) {
 		return x, nil
 	}
 	if nbytes <= asyncCopyMax {
-		if pinned, err := x.PinMemory(dev, false); err == nil {
+		if pinned, err := bbshim.PinMemory(x); err == nil {
 			y, err := pinned.ToDevice(dev, x.DType(), true, false, true)
 			if err == nil {
 				x.MustDrop()

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -128,4 +129,34 @@ func TestAccumulateAndReadScalars(t *testing.T) {
 	assert.True(t, math.IsNaN(empty[0]))
 	DropAll(sum, nil, one)
 	assert.Equal(t, before, len(ts.ExistingTensors))
+}
+
+// TestPinMemory: bbshim.PinMemory (toDevice's path for batches going to
+// CUDA) copies a CPU tensor into pinned memory where libtorch has an
+// accelerator, and fails cleanly (toDevice then copies synchronously) where
+// it has none. With CUDA, a batch uploaded through it arrives intact.
+func TestPinMemory(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	x, err := FromInt64s([]int64{1, 2, 3, 4, 5, 6}, []int64{2, 3}, gotch.CPU)
+	require.NoError(t, err)
+	defer x.MustDrop()
+	p, err := bbshim.PinMemory(x)
+	if !gotch.CUDA.IsAvailable() {
+		require.Error(t, err, "a CPU-only libtorch cannot pin")
+		assert.Nil(t, p)
+		return
+	}
+	require.NoError(t, err)
+	got, err := Int64s(p)
+	p.MustDrop()
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1, 2, 3, 4, 5, 6}, got)
+	y, err := FromInt64s([]int64{7, 8, 9}, []int64{3}, gotch.CudaBuilder(0))
+	require.NoError(t, err)
+	defer y.MustDrop()
+	assert.True(t, y.MustDevice().IsCuda())
+	got, err = Int64s(y)
+	require.NoError(t, err)
+	assert.Equal(t, []int64{7, 8, 9}, got)
 }

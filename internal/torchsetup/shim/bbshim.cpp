@@ -199,6 +199,15 @@ char *bbshim_clip_grad_norm(bbshim_tensor *grads, int n, double max_norm, bbshim
   });
 }
 
+char *bbshim_pin_memory(bbshim_tensor t, bbshim_tensor *out) {
+  *out = nullptr;
+  return guard([&] {
+    if (t == nullptr) throw std::runtime_error("bbshim: pin_memory: null tensor");
+    const at::Tensor &x = *static_cast<at::Tensor *>(t);
+    *out = new at::Tensor(x.pin_memory());
+  });
+}
+
 char *bbshim_zero(bbshim_tensor *grads, int n) {
   return guard([&] {
     if (n <= 0) return;

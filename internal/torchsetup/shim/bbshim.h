@@ -42,6 +42,11 @@ char *bbshim_adamw_fused(bbshim_tensor *params, bbshim_tensor *grads, bbshim_ten
  * g_i *= min(1, max_norm / (total + 1e-6)); *out_norm is a new 0-dim tensor. */
 char *bbshim_clip_grad_norm(bbshim_tensor *grads, int n, double max_norm, bbshim_tensor *out_norm);
 
+/* *out = t.pin_memory() without the device argument (deprecated since
+ * torch 2.4, where passing it prints a warning on every call); an error on
+ * a libtorch without an accelerator. */
+char *bbshim_pin_memory(bbshim_tensor t, bbshim_tensor *out);
+
 /* grads[i].zero_() for all i as one _foreach_zero_ (zero_grad(set_to_none=False)). */
 char *bbshim_zero(bbshim_tensor *grads, int n);
 
