@@ -65,9 +65,15 @@
 // truncated, at training or evaluation); dev entity F1 (conlleval rules,
 // package metrics) is computed every epoch and the best model is kept in
 // OutDir/best, an HF model directory with the tokenizer files; the test
-// report, conlleval-format predictions and metrics.jsonl (one JSON line
-// per optimizer step, kind "train", and per epoch, kind "epoch";
-// internal/progress) are written to OutDir. At the end of every epoch and
+// report, conlleval-format predictions and metrics.jsonl (a JSON line
+// every LogSteps optimizer steps, kind "train": loss, lr, grad_norm,
+// tokens_per_s, peak_mem_gib, and with fp16 loss_scale and skipped_steps;
+// a line per epoch, kind "epoch"; internal/progress) are written to
+// OutDir. The step losses stay on the device between those lines, so a
+// CUDA step does not wait for the GPU. Precision selects fp32, bf16 or fp16
+// (with loss scaling) compute; MaxMemoryGiB caps memory (e.g. 11 GiB to
+// check a 12 GB card on a larger GPU), and running out of memory is an
+// error that says to lower the batch size and accumulate gradients. At the end of every epoch and
 // on cancellation the resumable state is saved as HF Trainer lays it out,
 // OutDir/checkpoint-<step>/ with the model, optimizer.safetensors and
 // trainer_state.json (internal/trainstate: atomic, validated; a resume

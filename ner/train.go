@@ -553,6 +553,9 @@ func (tr *trainer) flush() (err error) {
 		}
 		if p.step%tr.o.LogSteps == 0 {
 			vals := map[string]float64{"epoch": p.epoch, "loss": loss, "lr": p.lr, "grad_norm": gnorm, "tokens_per_s": tps}
+			if pk, err := torchutil.PeakMemory(tr.dev); err == nil { // CUDA allocator's peak, or peak RSS on the CPU
+				vals["peak_mem_gib"] = float64(pk.Allocated) / (1 << 30)
+			}
 			if tr.scaler.Enabled() {
 				vals["loss_scale"], vals["skipped_steps"] = tr.scaler.ScaleValue(), float64(tr.skipped)
 			}

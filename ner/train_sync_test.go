@@ -33,6 +33,7 @@ func TestDeferredLossReads(t *testing.T) {
 				losses[l["step"].(float64)] = l["loss"].(float64)
 				assert.Greater(t, l["grad_norm"], 0.0)
 				assert.Greater(t, l["tokens_per_s"], 0.0)
+				assert.Greater(t, l["peak_mem_gib"], 0.0)
 			}
 		}
 		return res, losses

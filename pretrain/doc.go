@@ -59,4 +59,14 @@
 // (Seed, step, micro-batch) before each micro-batch (see RNGRule). The final
 // model is OutDir/final, an HF model directory. Perplexity masks each block
 // with its own seed, so it does not depend on the batch size.
+//
+// Logs and the device. The step losses and gradient norms stay on the
+// device and are read every LogSteps steps (and before an evaluation, a
+// checkpoint and the end), one copy for all of them, so a CUDA step never
+// waits for the GPU; metrics.jsonl gets a "train" line every LogSteps
+// steps (loss, lr, grad_norm, epoch, tokens, peak_mem_gib, and with fp16
+// loss_scale and skipped_steps) and an "eval" line per epoch. Precision
+// fp16 trains with dynamic loss scaling (its scale is saved in the
+// checkpoints); MaxMemoryGiB caps memory, and running out of memory is an
+// error that says to lower the batch size and accumulate gradients.
 package pretrain

@@ -363,6 +363,9 @@ func (st *stage) flush(sr *StageResult) (err error) {
 		}
 		if o.LogSteps > 0 && (sm.Step%o.LogSteps == 0 || sm.Step == total) {
 			vals := map[string]float64{"loss": sm.Loss, "lr": sm.LR, "grad_norm": sm.GradNorm, "epoch": sm.Epoch, "tokens": float64(sm.Tokens)}
+			if pk, err := torchutil.PeakMemory(o.Device); err == nil { // CUDA allocator's peak, or peak RSS on the CPU
+				vals["peak_mem_gib"] = float64(pk.Allocated) / (1 << 30)
+			}
 			if st.scaler.Enabled() {
 				vals["loss_scale"], vals["skipped_steps"] = st.scaler.ScaleValue(), float64(st.skipped)
 			}

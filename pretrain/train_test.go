@@ -286,16 +286,17 @@ func TestDeferredLossReads(t *testing.T) {
 		if _, ok := m["loss"]; ok {
 			steps = append(steps, m["step"].(float64))
 			assert.Greater(t, m["grad_norm"], 0.0)
+			assert.Greater(t, m["peak_mem_gib"], 0.0)
 		}
 	}
 	assert.Equal(t, []float64{4, 8, 11}, steps)
-	stripTimes := func(s string) string { // lines differ only in their wall-clock fields
+	stripTimes := func(s string) string { // lines differ only in their clock and memory fields
 		var out []string
 		for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
 			var m map[string]any
 			require.NoError(t, json.Unmarshal([]byte(line), &m))
 			for k := range m {
-				if strings.Contains(k, "time") || k == "elapsed_s" {
+				if strings.Contains(k, "time") || k == "peak_mem_gib" {
 					delete(m, k)
 				}
 			}

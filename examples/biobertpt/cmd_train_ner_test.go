@@ -102,6 +102,9 @@ func TestNERCommandUsage(t *testing.T) {
 		{"train-ner bad split", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-split", "0.6"}, "-split"},
 		{"train-ner bad scheme", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-scheme", "xyz"}, "scheme"},
 		{"train-ner bad max-len", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-max-len", "20"}, "Stride"},
+		{"train-ner bad precision", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-precision", "fp8"}, "-precision"},
+		{"train-ner bad max-memory", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-max-memory", "-2"}, "MaxMemoryGiB"},
+		{"train-ner bad log-steps", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-log-steps", "0"}, "LogSteps"},
 		{"predict without model", []string{"predict"}, "usage"},
 		{"predict bad format", []string{"predict", "-model", "m", "-format", "xml"}, "-format"},
 		{"eval-ner without flags", []string{"eval-ner"}, "usage"},
@@ -114,4 +117,18 @@ func TestNERCommandUsage(t *testing.T) {
 			assert.Contains(t, stderr, tc.want)
 		})
 	}
+}
+
+// TestTrainNERFP16NeedsCUDA: -precision fp16 on the CPU fails before
+// training with the reason and the alternatives.
+func TestTrainNERFP16NeedsCUDA(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	data := testutil.NERDir(t, 4)
+	model := nerTinyModel(t, 0)
+	out := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runNERCmd("", "train-ner", "-corpus", "clinpt", "-data", data, "-model", model, "-out", out,
+		"-max-len", "64", "-stride", "16", "-precision", "fp16", "-quiet")
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stderr, "fp16 needs a CUDA device; use bf16 or fp32 on the CPU")
 }
