@@ -26,7 +26,10 @@ var modelDType = gotch.Float
 
 // Inputs is one batch: (B, T) int64 tensors on any device (they are moved
 // to the model's device). AttentionMask (1 = attend, 0 = padding) and
-// TokenTypeIDs may be nil: all ones and all zeros, as in HF.
+// TokenTypeIDs may be nil: all ones and all zeros, as in HF. The values of
+// CPU tensors are checked (ids below vocab_size, types below
+// type_vocab_size); those of CUDA tensors are not, since reading them back
+// would make every forward pass wait for the GPU.
 type Inputs struct {
 	InputIDs      *ts.Tensor
 	AttentionMask *ts.Tensor
@@ -451,8 +454,9 @@ func (m *Model) SDPA() bool {
 	return m.useSDPA()
 }
 
-// checkInputs validates a batch at the API boundary and returns ids, mask
-// and types on the model device (all owned by s) and (B, T).
+// checkInputs validates a batch at the API boundary (shapes and dtypes;
+// values of CPU tensors only) and returns ids, mask and types on the model
+// device (all owned by s).
 func (m *Model) checkInputs(s *tensors.Scope, in Inputs) (ids, mask, types *ts.Tensor, err error) {
 	if in.InputIDs == nil {
 		return nil, nil, nil, fmt.Errorf("bert: inputs: InputIDs is nil")
@@ -478,22 +482,27 @@ func (m *Model) checkInputs(s *tensors.Scope, in Inputs) (ids, mask, types *ts.T
 		if len(sh) != 2 || sh[0] != shape[0] || sh[1] != shape[1] {
 			return nil, fmt.Errorf("bert: inputs: %s shape %v, want %v like input_ids", name, sh, shape)
 		}
+		// Values are checked where that costs no device sync: on CPU
+		// inputs. Reading a CUDA tensor's min/max would make every forward
+		// wait for the GPU; an out-of-range id there fails in the embedding
+		// kernel instead (a device-side assert), as in HF.
+		if dev, err := t.Device(); err == nil && !dev.IsCuda() {
+			lo, err := t.Min(false)
+			if err != nil {
+				return nil, fmt.Errorf("bert: inputs: %s: %w", name, err)
+			}
+			s.Add(lo)
+			hi := s.Add(t.MustMax(false))
+			l, h := lo.MustInt64Value([]int64{}), hi.MustInt64Value([]int64{})
+			if l < 0 || h >= limit {
+				return nil, fmt.Errorf("bert: inputs: %s values in [%d, %d], want [0, %d)", name, l, h, limit)
+			}
+		}
 		x, err := t.To(m.dev, false)
 		if err != nil {
 			return nil, fmt.Errorf("bert: inputs: %s: %w", name, err)
 		}
-		s.Add(x)
-		lo, err := x.Min(false)
-		if err != nil {
-			return nil, fmt.Errorf("bert: inputs: %s: %w", name, err)
-		}
-		hi := s.Add(x.MustMax(false))
-		s.Add(lo)
-		l, h := lo.MustInt64Value([]int64{}), hi.MustInt64Value([]int64{})
-		if l < 0 || h >= limit {
-			return nil, fmt.Errorf("bert: inputs: %s values in [%d, %d], want [0, %d)", name, l, h, limit)
-		}
-		return x, nil
+		return s.Add(x), nil
 	}
 	if ids, err = prep("input_ids", in.InputIDs, int64(m.cfg.VocabSize)); err != nil {
 		return nil, nil, nil, err
