@@ -437,7 +437,7 @@ func (m *Model) SetAttention(a Attention) error {
 // is the default on CUDA; on the CPU it measured equal (74M-parameter
 // model, 4 × 128) to 10% slower (tiny model, per-op overhead of the
 // weight concatenation), so the CPU default is off. biobertpt bench
-// -separate-qkv measures it.
+// -qkv measures it.
 func (m *Model) SetFusedQKV(on bool) {
 	for _, l := range m.layers {
 		l.attn.fused = on

@@ -14,7 +14,7 @@ func init() {
 	register(command{name: "bench", summary: "time the training step (hf_bench.py's JSON line: ms/step, tokens/s, peak memory)", run: runBench})
 }
 
-const benchUsage = `-task ner|mlm -batch N -seq L -dtype fp32|tf32|bf16|fp16 -steps S -warmup W [-device cpu|cuda|cuda:N] [-config mbert|small|tiny|PATH/config.json] [-attn auto|sdpa|manual] [-separate-qkv] [-adamw auto|fused|foreach|single-tensor] [-json] [-soak N] [-max-memory GiB]
+const benchUsage = `-task ner|mlm -batch N -seq L -dtype fp32|tf32|bf16|fp16 -steps S -warmup W [-device cpu|cuda|cuda:N] [-config mbert|small|tiny|PATH/config.json] [-attn auto|sdpa|manual] [-qkv auto|fused|separate] [-cuda-graph] [-adamw auto|fused|foreach|single-tensor] [-json] [-soak N] [-max-memory GiB]
 
 Builds a fresh model of the config (mbert: vocab 119,547, hidden 768, 12
 layers, dropout 0.1, as ../shared/bench/hf_bench.py), one random batch with
@@ -41,7 +41,8 @@ func runBench(e *env, args []string) error {
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	config := fs.String("config", "mbert", "mbert, small, tiny or a config.json path")
 	attn := fs.String("attn", d.Attention, "attention kernel: auto, sdpa or manual")
-	separate := fs.Bool("separate-qkv", false, "three q/k/v matmuls instead of the fused (3H, H) projection (to measure that lever)")
+	qkv := fs.String("qkv", "auto", "q/k/v projection: auto (fused on CUDA, separate on the CPU), fused (one (3H, H) matmul) or separate")
+	graph := fs.Bool("cuda-graph", false, "capture the step once as a CUDA graph and time its replays (CUDA, fused AdamW, not fp16)")
 	adamw := fs.String("adamw", d.AdamW, "AdamW kernel: auto (fused on CUDA with libtorch >= 2, else foreach), fused, foreach or single-tensor")
 	dropout := fs.Float64("dropout", d.Dropout, "hidden and attention dropout")
 	seed := fs.Int64("seed", d.Seed, "libtorch and batch seed")
@@ -61,7 +62,7 @@ func runBench(e *env, args []string) error {
 	o := d
 	o.Task, o.Batch, o.Seq, o.DType, o.Steps, o.Warmup = *task, *batch, *seq, *dtype, *steps, *warmup
 	o.Config, o.ConfigName, o.Attention, o.Dropout, o.Seed, o.Soak = cfg, name, *attn, *dropout, *seed, *soak
-	o.AdamW, o.MaxMemoryGiB, o.SeparateQKV = *adamw, *maxMem, *separate
+	o.AdamW, o.MaxMemoryGiB, o.QKV, o.CUDAGraph = *adamw, *maxMem, *qkv, *graph
 	if err := o.Validate(); err != nil {
 		return usagef("%v", err)
 	}

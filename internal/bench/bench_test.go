@@ -12,10 +12,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
@@ -53,6 +55,11 @@ func TestValidate(t *testing.T) {
 		{"negative max memory", func(o *Options) { o.MaxMemoryGiB = -1 }, "MaxMemoryGiB -1"},
 		{"NaN max memory", func(o *Options) { o.MaxMemoryGiB = math.NaN() }, "MaxMemoryGiB NaN"},
 		{"infinite max memory", func(o *Options) { o.MaxMemoryGiB = math.Inf(1) }, "MaxMemoryGiB +Inf"},
+		{"qkv", func(o *Options) { o.QKV = "fused" }, ""},
+		{"bad qkv", func(o *Options) { o.QKV = "packed" }, `QKV "packed"`},
+		{"cuda graph", func(o *Options) { o.CUDAGraph = true }, ""},
+		{"cuda graph fp16", func(o *Options) { o.CUDAGraph, o.DType = true, DTypeFP16 }, "loss scaler"},
+		{"cuda graph foreach", func(o *Options) { o.CUDAGraph, o.AdamW = true, optim.ImplForeach }, "fused AdamW"},
 		{"seq over max positions", func(o *Options) { *o = long }, "exceeds max_position_embeddings 64"},
 		{"vocab too small", func(o *Options) { *o = tooSmall }, "vocab_size 4"},
 	} {
@@ -456,4 +463,44 @@ func TestMaskedPositions(t *testing.T) {
 	p, l := n.MaskedPositions()
 	assert.Len(t, p, 4, "NER labels every position")
 	assert.Equal(t, n.Labels, l)
+}
+
+// TestRunQKV: -qkv auto follows the library's default (separate on the
+// CPU), fused and separate force it, and the result says which ran.
+func TestRunQKV(t *testing.T) {
+	for _, tc := range []struct{ qkv, want string }{{"auto", "separate"}, {"fused", "fused"}, {"separate", "separate"}} {
+		o := tinyOptions(TaskNER)
+		o.QKV = tc.qkv
+		res, err := Run(o)
+		require.NoError(t, err, tc.qkv)
+		assert.Equal(t, tc.want, res.QKV, tc.qkv)
+		assert.False(t, res.CUDAGraph)
+	}
+}
+
+// TestRunCUDAGraph: on the CPU -cuda-graph is refused with the reason; on
+// CUDA (with bbshim's graphs) the replayed steps train as the eager ones
+// do (same updates, dropout off: the last losses agree).
+func TestRunCUDAGraph(t *testing.T) {
+	o := tinyOptions(TaskNER)
+	o.CUDAGraph = true
+	if !gotch.CUDA.IsAvailable() {
+		_, err := Run(o)
+		require.Error(t, err)
+		assert.ErrorContains(t, err, "-cuda-graph: needs -device cuda")
+		return
+	}
+	if !bbshim.HasGraphs() || !bbshim.HasFusedAdamW() {
+		t.Skip("bbshim built without CUDA graphs or fused AdamW")
+	}
+	o.Device, o.Dropout, o.Steps, o.Warmup = gotch.CudaBuilder(0), 0, 5, 2
+	graph, err := Run(o)
+	require.NoError(t, err)
+	assert.True(t, graph.CUDAGraph)
+	o.CUDAGraph, o.Warmup = false, 4 // the graph run did 2 more eager steps before capture
+	eager, err := Run(o)
+	require.NoError(t, err)
+	require.NotNil(t, graph.LastLoss)
+	require.NotNil(t, eager.LastLoss)
+	assert.InDelta(t, *eager.LastLoss, *graph.LastLoss, 1e-3)
 }

@@ -98,6 +98,17 @@
 // step as torch's scaler.step does. It needs a CUDA device: a CPU run
 // returns bert.ErrFP16NeedsCUDA before building the model.
 //
+// # Other levers
+//
+// QKV chooses the attention's query/key/value projection ("auto", the
+// library's device default; "fused", one (3H, H) matmul; "separate", HF's
+// three) and the result's qkv field says which ran. CUDAGraph captures one
+// whole step as a CUDA graph (bbshim.Graph, torch's whole-network capture:
+// two eager warmup steps on a side stream, then the captured step) and
+// times its replays; the result's cuda_graph is then true. It needs CUDA,
+// bbshim's graphs, the fused AdamW, and not fp16 (its scaler reads a flag
+// every step).
+//
 // # Leaks
 //
 // Run sets gotch's ts.UseFinalizer to Options.Finalizers (default false)

@@ -33,8 +33,11 @@ for impl in foreach single-tensor; do
   tail -n1 "$out/ours_adamw.jsonl"
 done
 # Other levers on the batch-4 rows: separate q/k/v matmuls (fused is the
-# CUDA default), fp16 with loss scaling, and the 12 GB-card cap.
-for extra in "ner 4 256 tf32 -separate-qkv" "mlm 4 512 bf16 -separate-qkv" "ner 4 256 fp16" "mlm 4 512 fp16" \
+# CUDA default), the whole step as a CUDA graph, fp16 with loss scaling,
+# and the 12 GB-card cap.
+for extra in "ner 4 256 tf32 -qkv separate" "mlm 4 512 bf16 -qkv separate" \
+             "ner 4 256 tf32 -cuda-graph" "ner 4 256 bf16 -cuda-graph" "mlm 4 512 bf16 -cuda-graph" "ner 32 256 bf16 -cuda-graph" \
+             "ner 4 256 fp16" "mlm 4 512 fp16" \
              "ner 4 256 bf16 -max-memory 11" "mlm 4 512 bf16 -max-memory 11" "mlm 4 512 fp32 -max-memory 11"; do
   read -r task batch seq dtype flags <<<"$extra"
   # shellcheck disable=SC2086

@@ -53,10 +53,18 @@ type Options struct {
 	// Attention is "auto" (SDPA when the linked libtorch has it, else the
 	// manual kernel; the default), "sdpa" or "manual".
 	Attention string
-	// SeparateQKV projects query, key and value with three matmuls (HF's
-	// BertSelfAttention literally) instead of the default fused (3H, H)
-	// projection (bert.Model.SetFusedQKV): to measure that lever.
-	SeparateQKV bool
+	// QKV is the query/key/value projection (bert.Model.SetFusedQKV):
+	// "auto" (the library's default: fused on CUDA, separate on the CPU),
+	// "fused" (one (3H, H) matmul) or "separate" (three, HF's
+	// BertSelfAttention literally): to measure that lever. "" is auto.
+	QKV string
+	// CUDAGraph captures the whole training step (forward, loss, backward,
+	// clipping, fused AdamW, zero grad) once as a CUDA graph after the
+	// warmup steps and times its replays (torch's whole-network capture,
+	// issue 7's 12.5 ms measurement). It needs a CUDA device, bbshim's
+	// graphs (bbshim.HasGraphs), the fused AdamW and a dtype other than
+	// fp16 (whose loss scaler reads a flag every step).
+	CUDAGraph bool
 	// AdamW is optim.AdamWOptions.Impl: "auto" (default: fused on CUDA
 	// with libtorch ≥ 2.0, else foreach), "fused", "foreach" or
 	// "single-tensor".
@@ -106,6 +114,12 @@ func (o Options) Validate() error {
 		return bad("Steps %d must be >= 1", o.Steps)
 	case o.Warmup < 0:
 		return bad("Warmup %d must be >= 0", o.Warmup)
+	case o.QKV != "" && o.QKV != "auto" && o.QKV != "fused" && o.QKV != "separate":
+		return bad("QKV %q: want auto, fused or separate", o.QKV)
+	case o.CUDAGraph && o.DType == DTypeFP16:
+		return bad("-cuda-graph with fp16: the loss scaler reads its found-inf flag every step, which a graph cannot; use bf16 or tf32")
+	case o.CUDAGraph && o.AdamW != optim.ImplAuto && o.AdamW != optim.ImplFused:
+		return bad("-cuda-graph with -adamw %s: the graph needs the fused AdamW (its step count lives on the device)", o.AdamW)
 	case o.Soak < 0:
 		return bad("Soak %d must be >= 0", o.Soak)
 	case !(o.LR >= 0):

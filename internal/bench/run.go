@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"runtime"
@@ -62,6 +63,7 @@ type Result struct {
 	LastLoss        *float64 `json:"last_loss"` // loss of the last timed step; null when not finite
 
 	QKV              string      `json:"qkv"`                 // "fused" (one (3H, H) matmul) or "separate"
+	CUDAGraph        bool        `json:"cuda_graph"`          // the timed steps were replays of a captured graph
 	PeakMemKind      string      `json:"peak_mem_kind"`       // PeakHostRSS, PeakHostRSSTotal, PeakCUDAAllocated or PeakCUDAMissing
 	MaxMemoryGiB     *float64    `json:"max_memory_gib"`      // Options.MaxMemoryGiB; null without a cap
 	GPUProcessMemGiB *float64    `json:"gpu_process_mem_gib"` // nvidia-smi, CUDA only
@@ -119,6 +121,9 @@ func Run(o Options) (res *Result, err error) {
 }
 
 func run(o Options, prec string) (_ *Result, err error) {
+	if o.CUDAGraph && !o.Device.IsCuda() {
+		return nil, fmt.Errorf("bench: -cuda-graph: needs -device cuda: %w", ErrUsage)
+	}
 	torchutil.ManualSeed(o.Seed)
 	peakKind := PeakCUDAMissing
 	if !o.Device.IsCuda() {
@@ -153,12 +158,21 @@ func run(o Options, prec string) (_ *Result, err error) {
 			return nil, fmt.Errorf("bench: warmup step %d: %w", i+1, err)
 		}
 	}
+	step := r.step
+	if o.CUDAGraph {
+		g, err := r.capture()
+		if err != nil {
+			return nil, fmt.Errorf("bench: -cuda-graph: %w", err)
+		}
+		defer g.Free()
+		step = g.Replay
+	}
 	if err := r.sync(); err != nil {
 		return nil, err
 	}
 	t0 := time.Now()
 	for i := 0; i < o.Steps; i++ {
-		if err := r.step(); err != nil {
+		if err := step(); err != nil {
 			return nil, fmt.Errorf("bench: step %d: %w", i+1, err)
 		}
 	}
@@ -180,7 +194,8 @@ func run(o Options, prec string) (_ *Result, err error) {
 		Optim:           "adamw_biobertpt_" + r.opt.Implementation(),
 		MatmulPrecision: prec,
 		AttnUsed:        map[bool]string{true: "sdpa", false: "manual"}[r.sdpa],
-		QKV:             map[bool]string{true: "separate", false: "fused"}[o.SeparateQKV],
+		QKV:             map[bool]string{true: "fused", false: "separate"}[r.fusedQKV],
+		CUDAGraph:       o.CUDAGraph,
 		NParams:         r.nParams,
 		PeakMemKind:     peakKind,
 		Config:          o.ConfigName,
@@ -280,19 +295,20 @@ func mustRSS() int64 {
 
 // runner holds one benchmark's model, optimizer and batch.
 type runner struct {
-	o       Options
-	cfg     *bert.Config
-	vs      *nn.VarStore
-	params  []optim.Param
-	opt     *optim.AdamW
-	scaler  *optim.GradScaler // fp16's loss scaler; disabled (a no-op) otherwise
-	in      bert.Inputs
-	labels  *ts.Tensor // NER: (B, T) labels; MLM: the labels at positions
-	pos     *ts.Tensor // MLM: flat positions of the labels (MakeBatch's recipe, on the host)
-	loss    func(bert.Inputs, *ts.Tensor) (*ts.Tensor, error)
-	last    *ts.Tensor // the last step's loss
-	sdpa    bool
-	nParams int64
+	o        Options
+	cfg      *bert.Config
+	vs       *nn.VarStore
+	params   []optim.Param
+	opt      *optim.AdamW
+	scaler   *optim.GradScaler // fp16's loss scaler; disabled (a no-op) otherwise
+	in       bert.Inputs
+	labels   *ts.Tensor // NER: (B, T) labels; MLM: the labels at positions
+	pos      *ts.Tensor // MLM: flat positions of the labels (MakeBatch's recipe, on the host)
+	loss     func(bert.Inputs, *ts.Tensor) (*ts.Tensor, error)
+	last     *ts.Tensor // the last step's loss
+	sdpa     bool
+	fusedQKV bool
+	nParams  int64
 }
 
 func newRunner(o Options) (_ *runner, err error) {
@@ -339,7 +355,10 @@ func newRunner(o Options) (_ *runner, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: -attn %s: %w", o.Attention, err)
 	}
-	model.SetFusedQKV(!o.SeparateQKV)
+	if o.QKV == "fused" || o.QKV == "separate" {
+		model.SetFusedQKV(o.QKV == "fused")
+	}
+	r.fusedQKV = model.FusedQKV()
 	r.sdpa = model.SDPA()
 	r.nParams = bert.NumParameters(params)
 	r.params = make([]optim.Param, len(params))
@@ -420,6 +439,65 @@ func (r *runner) step() error {
 		return err
 	}
 	return r.opt.ZeroGrad()
+}
+
+// capture records one training step as a CUDA graph, torch's
+// whole-network capture: on a side stream, two eager warmup steps (lazy
+// initialisation, cuBLAS workspaces), then the captured step. The step
+// reads nothing back and keeps every input at a fixed address (the batch
+// is built once, the AdamW step counts are device tensors, the gradients
+// exist from the warmup and are accumulated into in place), which is what
+// a graph needs. Replays update the parameters and r.last, the captured
+// loss.
+func (r *runner) capture() (g *bbshim.Graph, err error) {
+	if !r.o.Device.IsCuda() {
+		return nil, errors.New("needs -device cuda")
+	}
+	if !bbshim.HasGraphs() {
+		return nil, errors.New("CUDA graphs are not compiled into bbshim (needs a CUDA libtorch and the CUDA runtime headers at setup: set $CUDA_HOME and run go run ./internal/setup)")
+	}
+	if impl := r.opt.Implementation(); impl != optim.ImplFused {
+		return nil, fmt.Errorf("needs the fused AdamW, have %s (libtorch >= 2.0)", impl)
+	}
+	if g, err = bbshim.NewGraph(r.o.Device.Value); err != nil {
+		return nil, err
+	}
+	entered := false
+	defer func() {
+		if entered {
+			if lerr := g.Leave(); lerr != nil && err == nil {
+				err = lerr
+			}
+		}
+		if err != nil {
+			g.Free()
+			g = nil
+		}
+	}()
+	if err := g.Enter(); err != nil {
+		return nil, err
+	}
+	entered = true
+	for i := 0; i < 2; i++ {
+		if err := r.step(); err != nil {
+			return nil, fmt.Errorf("side-stream warmup step %d: %w", i+1, err)
+		}
+	}
+	if r.last != nil { // freed before capture, not during it
+		r.last.MustDrop()
+		r.last = nil
+	}
+	if err := g.CaptureBegin(); err != nil {
+		return nil, err
+	}
+	err = r.step()
+	if cerr := g.CaptureEnd(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("captured step: %w", err)
+	}
+	return g, nil
 }
 
 // sync waits for the device's queued kernels (CUDA); a no-op on the CPU.

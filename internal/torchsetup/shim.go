@@ -173,15 +173,18 @@ func shimCurrent(dir, hash string) bool {
 }
 
 // shimFallbacks are the feature sets tried in order when bbshim.cpp does
-// not compile against a libtorch: first every lever, then without fused
-// AdamW (its signature changed across torch 2.x), then also without the
-// CUDA allocator statistics, then also without _foreach_mul_(list, Tensor).
+// not compile against a libtorch: first every lever, then without CUDA
+// graphs, without fused AdamW (its signature changed across torch 2.x),
+// without both, then also without the CUDA allocator statistics (and so
+// the CUDA headers), then also without _foreach_mul_(list, Tensor).
 var shimFallbacks = []struct {
 	defs      []string
 	cudaStats bool
 }{
 	{nil, true},
+	{[]string{"-DBBSHIM_NO_GRAPHS=1"}, true},
 	{[]string{"-DBBSHIM_NO_FUSED=1"}, true},
+	{[]string{"-DBBSHIM_NO_FUSED=1", "-DBBSHIM_NO_GRAPHS=1"}, true},
 	{[]string{"-DBBSHIM_NO_FUSED=1"}, false},
 	{[]string{"-DBBSHIM_NO_FUSED=1", "-DBBSHIM_NO_FOREACH_MUL_TENSOR=1"}, false},
 }

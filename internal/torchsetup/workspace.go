@@ -69,7 +69,7 @@ func main() {
 	q := ts.MustOnes([]int64{1, 1, 2, 4}, gotch.Float, gotch.CPU)
 	_, err := ts.ScaledDotProductAttention(q, q, q, ts.None, 0, false, nil)
 	fmt.Printf("sdpa_available=%v\n", err == nil)
-	fmt.Printf("bbshim_cuda=%v\nbbshim_fused_adamw=%v\nbbshim_cuda_stats=%v\n", bbshim.CUDABuild(), bbshim.HasFusedAdamW(), bbshim.HasCUDAStats())
+	fmt.Printf("bbshim_cuda=%v\nbbshim_fused_adamw=%v\nbbshim_cuda_stats=%v\nbbshim_graphs=%v\n", bbshim.CUDABuild(), bbshim.HasFusedAdamW(), bbshim.HasCUDAStats(), bbshim.HasGraphs())
 }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {

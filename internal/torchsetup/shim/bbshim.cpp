@@ -25,6 +25,14 @@
 #define BBSHIM_FOREACH_MUL_TENSOR 1 // _foreach_mul_.Tensor (torch >= 2.1)
 #endif
 
+#if defined(BIOBERTPT_CUDA) && defined(BIOBERTPT_CUDA_STATS) && !defined(BBSHIM_NO_GRAPHS)
+#define BBSHIM_GRAPHS 1
+#include <ATen/cuda/CUDAEvent.h>
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAStream.h>
+#include <optional>
+#endif
+
 #if defined(BIOBERTPT_CUDA) && defined(BIOBERTPT_CUDA_STATS)
 #include <ATen/ops/empty.h>
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -82,6 +90,34 @@ std::vector<at::Tensor> list(bbshim_tensor *ts, int n) {
 }
 
 }  // namespace
+
+#ifdef BBSHIM_GRAPHS
+namespace {
+// graph is a CUDA graph with the side stream it is captured on and the
+// stream that was current before enter.
+struct graph {
+  int device;
+  c10::cuda::CUDAStream side;
+  std::optional<c10::cuda::CUDAStream> prev;
+  at::cuda::CUDAGraph g;
+  bool captured = false;
+  explicit graph(int d)
+      : device(d), side(c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(d))) {}
+};
+
+graph *as_graph(void *p) {
+  if (p == nullptr) throw std::runtime_error("bbshim: graph: null graph");
+  return static_cast<graph *>(p);
+}
+
+// wait makes `waiter` wait for the work queued so far on `on`.
+void wait(const c10::cuda::CUDAStream &waiter, const c10::cuda::CUDAStream &on) {
+  at::cuda::CUDAEvent ev;
+  ev.record(on);
+  ev.block(waiter);
+}
+}  // namespace
+#endif
 
 extern "C" {
 
@@ -306,6 +342,103 @@ char *bbshim_cuda_total_memory(int device, int64_t *total) {
   return dup("bbshim: CUDA memory cap not compiled in (no cuda_runtime_api.h found at setup)");
 #else
   return dup("the CUDA memory cap needs a CUDA libtorch");
+#endif
+}
+
+
+int bbshim_has_graphs(void) {
+#ifdef BBSHIM_GRAPHS
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+char *bbshim_graph_new(int device, void **out) {
+  *out = nullptr;
+#ifdef BBSHIM_GRAPHS
+  return guard([&] {
+    initCUDA(device);
+    *out = new graph(device);
+  });
+#elif defined(BIOBERTPT_CUDA)
+  return dup("bbshim: CUDA graphs not compiled in (no cuda_runtime_api.h found at setup, or they did not compile)");
+#else
+  return dup("CUDA graphs need a CUDA libtorch");
+#endif
+}
+
+char *bbshim_graph_enter(void *p) {
+#ifdef BBSHIM_GRAPHS
+  return guard([&] {
+    graph *g = as_graph(p);
+    if (g->prev) throw std::runtime_error("bbshim: graph: already entered");
+    auto cur = c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(g->device));
+    wait(g->side, cur);
+    g->prev = cur;
+    c10::cuda::setCurrentCUDAStream(g->side);
+  });
+#else
+  return dup("CUDA graphs are not available");
+#endif
+}
+
+char *bbshim_graph_leave(void *p) {
+#ifdef BBSHIM_GRAPHS
+  return guard([&] {
+    graph *g = as_graph(p);
+    if (!g->prev) throw std::runtime_error("bbshim: graph: not entered");
+    c10::cuda::CUDAStream prev = *g->prev;
+    c10::cuda::setCurrentCUDAStream(prev);
+    wait(prev, g->side);
+    g->prev.reset();
+  });
+#else
+  return dup("CUDA graphs are not available");
+#endif
+}
+
+char *bbshim_graph_capture_begin(void *p) {
+#ifdef BBSHIM_GRAPHS
+  return guard([&] {
+    graph *g = as_graph(p);
+    if (!g->prev) throw std::runtime_error("bbshim: graph: capture outside enter/leave (graphs are captured on a side stream)");
+    if (g->captured) throw std::runtime_error("bbshim: graph: already captured");
+    g->side.synchronize();
+    g->g.capture_begin();
+  });
+#else
+  return dup("CUDA graphs are not available");
+#endif
+}
+
+char *bbshim_graph_capture_end(void *p) {
+#ifdef BBSHIM_GRAPHS
+  return guard([&] {
+    graph *g = as_graph(p);
+    g->g.capture_end();
+    g->captured = true;
+  });
+#else
+  return dup("CUDA graphs are not available");
+#endif
+}
+
+char *bbshim_graph_replay(void *p) {
+#ifdef BBSHIM_GRAPHS
+  return guard([&] {
+    graph *g = as_graph(p);
+    if (!g->captured) throw std::runtime_error("bbshim: graph: replay before capture");
+    g->g.replay();
+  });
+#else
+  return dup("CUDA graphs are not available");
+#endif
+}
+
+void bbshim_graph_free(void *p) {
+#ifdef BBSHIM_GRAPHS
+  delete static_cast<graph *>(p);
 #endif
 }
 

@@ -69,6 +69,23 @@ char *bbshim_cuda_set_memory_fraction(int device, double fraction);
  * in the CUDA runtime libtorch has loaded). Initialises CUDA on device. */
 char *bbshim_cuda_total_memory(int device, int64_t *total);
 
+/* CUDA graphs (at::cuda::CUDAGraph) of a fixed-shape training step.
+ * bbshim_graph_new makes a graph bound to a side stream of device;
+ * enter makes that stream current on this thread (after it waits for the
+ * previous current stream), leave restores the previous stream (which then
+ * waits for the side stream). capture_begin/end record, between them, every
+ * kernel this thread (and autograd's device threads) queue on the stream;
+ * replay runs them again on the current stream's device. Compiled only
+ * with the CUDA runtime headers (bbshim_has_graphs). */
+int bbshim_has_graphs(void);
+char *bbshim_graph_new(int device, void **out);
+char *bbshim_graph_enter(void *g);
+char *bbshim_graph_leave(void *g);
+char *bbshim_graph_capture_begin(void *g);
+char *bbshim_graph_capture_end(void *g);
+char *bbshim_graph_replay(void *g);
+void bbshim_graph_free(void *g);
+
 #ifdef __cplusplus
 }
 #endif
