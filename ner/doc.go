@@ -69,8 +69,8 @@
 // every LogSteps optimizer steps, kind "train": loss, lr, grad_norm,
 // tokens_per_s, peak_mem_gib, and with fp16 loss_scale and skipped_steps;
 // a line per epoch, kind "epoch"; internal/progress) are written to
-// OutDir. The step losses stay on the device between those lines, so a
-// CUDA step does not wait for the GPU. Precision selects fp32, bf16 or fp16
+// OutDir. On CUDA the step losses stay on the device between those lines,
+// so a step does not wait for the GPU. Precision selects fp32, bf16 or fp16
 // (with loss scaling) compute; MaxMemoryGiB caps memory (e.g. 11 GiB to
 // check a 12 GB card on a larger GPU), and running out of memory is an
 // error that says to lower the batch size and accumulate gradients. At the end of every epoch and

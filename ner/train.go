@@ -361,7 +361,7 @@ func (tr *trainer) run() (*TrainResult, error) {
 				return nil, err
 			}
 			st.Batch += len(group)
-			if len(tr.pending) >= o.LogSteps || st.Step%o.LogSteps == 0 || o.onStep != nil {
+			if len(tr.pending) >= o.LogSteps || st.Step%o.LogSteps == 0 || o.onStep != nil || (!tr.dev.IsCuda() && !o.deferReads) {
 				if err := tr.flush(); err != nil {
 					return nil, err
 				}

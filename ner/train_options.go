@@ -108,14 +108,17 @@ type TrainOptions struct {
 	// limit); the schedule still spans Epochs. For tests and smoke runs.
 	MaxSteps int
 	// LogSteps writes a "train" metrics line every LogSteps optimizer
-	// steps (HF logging_steps) and is how often the step losses are read
-	// from the device: in between, steps are queued without waiting for
-	// the GPU. Epoch ends read them too. Default 10; 1 logs every step.
+	// steps (HF logging_steps). On CUDA it is also how often the step
+	// losses are read from the device: in between, steps are queued
+	// without waiting for the GPU (epoch ends read them too). On the CPU
+	// they are read every step. Default 10; 1 logs every step.
 	LogSteps int
 
 	// onStep, when set (tests), is called after every optimizer step with
 	// the number of steps done.
 	onStep func(step int)
+	// deferReads (tests) defers the loss reads on the CPU too, as on CUDA.
+	deferReads bool
 }
 
 // DefaultTrainOptions returns the paper's fine-tuning options. OutDir is

@@ -60,10 +60,10 @@
 // model is OutDir/final, an HF model directory. Perplexity masks each block
 // with its own seed, so it does not depend on the batch size.
 //
-// Logs and the device. The step losses and gradient norms stay on the
-// device and are read every LogSteps steps (and before an evaluation, a
-// checkpoint and the end), one copy for all of them, so a CUDA step never
-// waits for the GPU; metrics.jsonl gets a "train" line every LogSteps
+// Logs and the device. On CUDA the step losses and gradient norms stay on
+// the device and are read every LogSteps steps (and before an evaluation,
+// a checkpoint and the end), one copy for all of them, so a step never
+// waits for the GPU (on the CPU they are read every step); metrics.jsonl gets a "train" line every LogSteps
 // steps (loss, lr, grad_norm, epoch, tokens, peak_mem_gib, and with fp16
 // loss_scale and skipped_steps) and an "eval" line per epoch. Precision
 // fp16 trains with dynamic loss scaling (its scale is saved in the

@@ -91,9 +91,10 @@ type TrainOptions struct {
 	// a validation split (ValidationFraction > 0).
 	EvalEachEpoch bool
 	// LogSteps: a metrics line every LogSteps optimizer steps (HF
-	// logging_steps). Default 10; 1 logs every step. It is also how
-	// often the losses are read from the device (10 when LogSteps is 0):
-	// in between, steps are queued without waiting for the GPU.
+	// logging_steps). Default 10; 1 logs every step. On CUDA it is also
+	// how often the losses are read from the device (10 when LogSteps is
+	// 0): in between, steps are queued without waiting for the GPU. On the
+	// CPU, where nothing is gained by waiting, they are read every step.
 	LogSteps int
 	// Resume continues each stage from its latest good checkpoint in
 	// OutDir (a stage whose final model exists is skipped); without a
@@ -109,6 +110,9 @@ type TrainOptions struct {
 	// the trainer read each step's loss at once (a wait for the GPU on
 	// CUDA) instead of every LogSteps steps.
 	OnStep func(StepMetrics)
+
+	// deferReads (tests) defers the loss reads on the CPU too, as on CUDA.
+	deferReads bool
 }
 
 // DefaultTrainOptions returns DefaultOptions() (the paper's

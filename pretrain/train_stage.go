@@ -203,6 +203,9 @@ func (st *stage) loop(ctx context.Context, sr *StageResult) error {
 	if flushEvery <= 0 {
 		flushEvery = defaultFlushSteps
 	}
+	if !o.Device.IsCuda() && !o.deferReads {
+		flushEvery = 1 // CPU ops are synchronous: reading costs nothing, and the bar stays live
+	}
 	lastEvalEpoch := -1
 	if n := len(st.evals); n > 0 {
 		lastEvalEpoch = (st.evals[n-1].Step + st.spe - 1) / st.spe

@@ -258,6 +258,7 @@ func TestDeferredLossReads(t *testing.T) {
 	run := func(name string, onStep bool) ([]float64, string) {
 		o := tinyOptions(cfgPath, vocabPath, corpus, filepath.Join(dir, name))
 		o.MaxSteps, o.LogSteps, o.GradAccum = 11, 4, 2
+		o.deferReads = true // as on CUDA
 		var seen []StepMetrics
 		if onStep {
 			o.OnStep = func(m StepMetrics) { seen = append(seen, m) }
