@@ -346,30 +346,18 @@ char *bbshim_cuda_total_memory(int device, int64_t *total) {
 }
 
 
-int bbshim_has_graphs(void) {
 #ifdef BBSHIM_GRAPHS
-  return 1;
-#else
-  return 0;
-#endif
-}
+int bbshim_has_graphs(void) { return 1; }
 
 char *bbshim_graph_new(int device, void **out) {
   *out = nullptr;
-#ifdef BBSHIM_GRAPHS
   return guard([&] {
     initCUDA(device);
     *out = new graph(device);
   });
-#elif defined(BIOBERTPT_CUDA)
-  return dup("bbshim: CUDA graphs not compiled in (no cuda_runtime_api.h found at setup, or they did not compile)");
-#else
-  return dup("CUDA graphs need a CUDA libtorch");
-#endif
 }
 
 char *bbshim_graph_enter(void *p) {
-#ifdef BBSHIM_GRAPHS
   return guard([&] {
     graph *g = as_graph(p);
     if (g->prev) throw std::runtime_error("bbshim: graph: already entered");
@@ -378,13 +366,9 @@ char *bbshim_graph_enter(void *p) {
     g->prev = cur;
     c10::cuda::setCurrentCUDAStream(g->side);
   });
-#else
-  return dup("CUDA graphs are not available");
-#endif
 }
 
 char *bbshim_graph_leave(void *p) {
-#ifdef BBSHIM_GRAPHS
   return guard([&] {
     graph *g = as_graph(p);
     if (!g->prev) throw std::runtime_error("bbshim: graph: not entered");
@@ -393,13 +377,9 @@ char *bbshim_graph_leave(void *p) {
     wait(prev, g->side);
     g->prev.reset();
   });
-#else
-  return dup("CUDA graphs are not available");
-#endif
 }
 
 char *bbshim_graph_capture_begin(void *p) {
-#ifdef BBSHIM_GRAPHS
   return guard([&] {
     graph *g = as_graph(p);
     if (!g->prev) throw std::runtime_error("bbshim: graph: capture outside enter/leave (graphs are captured on a side stream)");
@@ -407,39 +387,45 @@ char *bbshim_graph_capture_begin(void *p) {
     g->side.synchronize();
     g->g.capture_begin();
   });
-#else
-  return dup("CUDA graphs are not available");
-#endif
 }
 
 char *bbshim_graph_capture_end(void *p) {
-#ifdef BBSHIM_GRAPHS
   return guard([&] {
     graph *g = as_graph(p);
     g->g.capture_end();
     g->captured = true;
   });
-#else
-  return dup("CUDA graphs are not available");
-#endif
 }
 
 char *bbshim_graph_replay(void *p) {
-#ifdef BBSHIM_GRAPHS
   return guard([&] {
     graph *g = as_graph(p);
     if (!g->captured) throw std::runtime_error("bbshim: graph: replay before capture");
     g->g.replay();
   });
-#else
-  return dup("CUDA graphs are not available");
-#endif
 }
 
-void bbshim_graph_free(void *p) {
-#ifdef BBSHIM_GRAPHS
-  delete static_cast<graph *>(p);
+void bbshim_graph_free(void *p) { delete static_cast<graph *>(p); }
+#else
+// Without graphs every call fails with the reason.
+static char *no_graphs() {
+#ifdef BIOBERTPT_CUDA
+  return dup("bbshim: CUDA graphs not compiled in (no cuda_runtime_api.h found at setup, or they did not compile)");
+#else
+  return dup("CUDA graphs need a CUDA libtorch");
 #endif
 }
+int bbshim_has_graphs(void) { return 0; }
+char *bbshim_graph_new(int, void **out) {
+  *out = nullptr;
+  return no_graphs();
+}
+char *bbshim_graph_enter(void *) { return no_graphs(); }
+char *bbshim_graph_leave(void *) { return no_graphs(); }
+char *bbshim_graph_capture_begin(void *) { return no_graphs(); }
+char *bbshim_graph_capture_end(void *) { return no_graphs(); }
+char *bbshim_graph_replay(void *) { return no_graphs(); }
+void bbshim_graph_free(void *) {}
+#endif
 
 }  // extern "C"
