@@ -1,6 +1,7 @@
 package bert
 
 import (
+	"math"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -34,6 +35,22 @@ func TestCUDAMatchesCPU(t *testing.T) {
 			got, _ := values(t, s.Add(out))
 			want := map[Head][]float64{HeadBase: e.LastHidden, HeadMaskedLM: e.MLMLogits, HeadTokenClassification: e.TokenLogits}[head]
 			assert.InDeltaSlice(t, want, got, 1e-4)
+			maxDiff := 0.0
+			for i := range want {
+				maxDiff = math.Max(maxDiff, math.Abs(want[i]-got[i]))
+			}
+			var enc *Model
+			switch x := m.(type) {
+			case *Model:
+				enc = x
+			case *ForMaskedLM:
+				enc = x.Bert
+			case *ForTokenClassification:
+				enc = x.Bert
+			}
+			require.NotNil(t, enc)
+			assert.True(t, enc.FusedQKV(), "fused QKV is the CUDA default")
+			t.Logf("%s on cuda:0 (fused QKV, SDPA %v): max |CUDA − reference| %.3g over %d values", head, enc.SDPA(), maxDiff, len(got))
 		})
 	}
 }
