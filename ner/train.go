@@ -276,7 +276,7 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 	if err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
 	}
-	if tr.scaler, err = optim.NewTrainingScaler(prec == bert.PrecisionFP16, tr.state.Scaler); err != nil {
+	if tr.scaler, err = optim.NewTrainingScaler(prec == bert.PrecisionFP16 || o.forceScaler, tr.state.Scaler); err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
 	}
 	if maxPos := tr.m.Config().MaxPositionEmbeddings; o.MaxLen > maxPos {

@@ -119,6 +119,8 @@ type TrainOptions struct {
 	onStep func(step int)
 	// deferReads (tests) defers the loss reads on the CPU too, as on CUDA.
 	deferReads bool
+	// forceScaler (tests) enables fp16's loss scaler at any precision.
+	forceScaler bool
 }
 
 // DefaultTrainOptions returns the paper's fine-tuning options. OutDir is

@@ -104,3 +104,37 @@ func TestTrainMaxMemory(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, res.Steps)
 }
+
+// TestLossScalingWiring runs the NER trainer with fp16's loss scaler on at
+// fp32 (fp16 itself needs CUDA): 2¹⁶ scaling is exact in float32, so the
+// epoch losses and dev scores equal the unscaled run's; the metrics report
+// the scale and a resumable checkpoint carries it.
+func TestLossScalingWiring(t *testing.T) {
+	tok := demoTokenizer(t)
+	full := demoSplit(t)
+	small := Split{Train: full.Train.subset(full.Train.Documents[:6]), Dev: full.Dev.subset(full.Dev.Documents[:2])}
+	modelDir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"LABEL_0", "LABEL_1"}, -1)
+	run := func(scaled bool) (*TrainResult, string) {
+		o := fastOptions(t.TempDir())
+		o.Epochs, o.BatchSize, o.LogSteps, o.forceScaler = 2, 8, 1, scaled
+		res, err := Train(context.Background(), modelDir, tok, small, o)
+		require.NoError(t, err)
+		return res, o.OutDir
+	}
+	plain, _ := run(false)
+	scaled, out := run(true)
+	require.Len(t, scaled.Epochs, 2)
+	for i := range plain.Epochs {
+		assert.Equal(t, plain.Epochs[i].TrainLoss, scaled.Epochs[i].TrainLoss, "epoch %d", i+1)
+		assert.Equal(t, plain.Epochs[i].DevF1, scaled.Epochs[i].DevF1, "epoch %d", i+1)
+	}
+	lines := readJSONL(t, filepath.Join(out, MetricsFileName))
+	require.NotEmpty(t, lines)
+	assert.Equal(t, 65536.0, lines[0]["loss_scale"])
+	_, st, found, err := latestCheckpoint(out)
+	require.NoError(t, err)
+	require.True(t, found)
+	require.NotNil(t, st.Scaler)
+	assert.Equal(t, 65536.0, st.Scaler.Scale)
+	assert.Equal(t, scaled.Steps, st.Scaler.GrowthTracker)
+}

@@ -113,6 +113,8 @@ type TrainOptions struct {
 
 	// deferReads (tests) defers the loss reads on the CPU too, as on CUDA.
 	deferReads bool
+	// forceScaler (tests) enables fp16's loss scaler at any precision.
+	forceScaler bool
 }
 
 // DefaultTrainOptions returns DefaultOptions() (the paper's

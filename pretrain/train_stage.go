@@ -97,7 +97,7 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 	if rp != nil {
 		scalerState = rp.info.Scaler
 	}
-	if st.scaler, err = optim.NewTrainingScaler(prec == bert.PrecisionFP16, scalerState); err != nil {
+	if st.scaler, err = optim.NewTrainingScaler(prec == bert.PrecisionFP16 || o.forceScaler, scalerState); err != nil {
 		return sr, fmt.Errorf("pretrain: %w", err)
 	}
 	cfg := st.m.Config()
