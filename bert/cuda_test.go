@@ -49,7 +49,7 @@ func TestCUDAMatchesCPU(t *testing.T) {
 				enc = x.Bert
 			}
 			require.NotNil(t, enc)
-			assert.True(t, enc.FusedQKV(), "fused QKV is the CUDA default")
+			assert.True(t, enc.FusedQKV(), "fused QKV is the default")
 			t.Logf("%s on cuda:0 (fused QKV, SDPA %v): max |CUDA − reference| %.3g over %d values", head, enc.SDPA(), maxDiff, len(got))
 		})
 	}

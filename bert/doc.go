@@ -66,8 +66,7 @@
 //
 // Fused QKV: self-attention can project query, key and value with one
 // matmul against the concatenated [Wq; Wk; Wv] (3H, H) instead of three
-// (Model.SetFusedQKV; the default on CUDA, off on the CPU, where it did not
-// pay). The parameters stay HF's three tensors, so checkpoints and the
+// (Model.SetFusedQKV; the default). The parameters stay HF's three tensors, so checkpoints and the
 // optimizer see no difference; the concatenation is in the autograd graph.
 //
 // Errors: the patched gotch that setup prepares panics where stock gotch

@@ -354,7 +354,7 @@ func newModel(b *builder, p key, c *Config, pooler bool) *Model {
 	for i := 0; i < c.NumHiddenLayers; i++ {
 		m.layers = append(m.layers, newLayer(b, enc.sub(strconv.Itoa(i)), c))
 	}
-	m.SetFusedQKV(m.dev.IsCuda())
+	m.SetFusedQKV(true)
 	if pooler {
 		h := int64(c.HiddenSize)
 		l := newLinear(b, p.sub("pooler").sub("dense"), h, h)
@@ -433,11 +433,9 @@ func (m *Model) SetAttention(a Attention) error {
 // three (off, HF's BertSelfAttention literally). Both compute the same
 // function with the same parameters (TestFusedQKVMatchesSeparate);
 // checkpoints are unaffected. The fused form launches fewer, larger
-// kernels, which is what a launch-bound GPU step at batch 4 needs, so it
-// is the default on CUDA; on the CPU it measured equal (74M-parameter
-// model, 4 × 128) to 10% slower (tiny model, per-op overhead of the
-// weight concatenation), so the CPU default is off. biobertpt bench
-// -qkv measures it.
+// kernels, which is what a launch-bound GPU step at batch 4 needs; it is
+// the default. On the CPU the two measured the same (biobertpt bench -qkv
+// fused|separate, tiny and 74M-parameter models; BENCHMARKS.md).
 func (m *Model) SetFusedQKV(on bool) {
 	for _, l := range m.layers {
 		l.attn.fused = on

@@ -22,7 +22,7 @@ func TestFusedQKVMatchesSeparate(t *testing.T) {
 	m, _, err := LoadForTokenClassification(filepath.Join("testdata", "tiny", "token-classification"), LoadOptions{})
 	require.NoError(t, err)
 	defer m.Close()
-	assert.False(t, m.Bert.FusedQKV(), "separate is the CPU default")
+	assert.True(t, m.Bert.FusedQKV(), "fused is the default")
 	s := tensors.NewScope()
 	defer s.Drop()
 	in := e.inputs(t, s)

@@ -41,7 +41,7 @@ func runBench(e *env, args []string) error {
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	config := fs.String("config", "mbert", "mbert, small, tiny or a config.json path")
 	attn := fs.String("attn", d.Attention, "attention kernel: auto, sdpa or manual")
-	qkv := fs.String("qkv", "auto", "q/k/v projection: auto (fused on CUDA, separate on the CPU), fused (one (3H, H) matmul) or separate")
+	qkv := fs.String("qkv", "auto", "q/k/v projection: auto (the library default, fused), fused (one (3H, H) matmul) or separate (three)")
 	graph := fs.Bool("cuda-graph", false, "capture the step once as a CUDA graph and time its replays (CUDA, fused AdamW, not fp16)")
 	adamw := fs.String("adamw", d.AdamW, "AdamW kernel: auto (fused on CUDA with libtorch >= 2, else foreach), fused, foreach or single-tensor")
 	dropout := fs.Float64("dropout", d.Dropout, "hidden and attention dropout")

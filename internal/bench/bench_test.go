@@ -465,10 +465,10 @@ func TestMaskedPositions(t *testing.T) {
 	assert.Equal(t, n.Labels, l)
 }
 
-// TestRunQKV: -qkv auto follows the library's default (separate on the
-// CPU), fused and separate force it, and the result says which ran.
+// TestRunQKV: -qkv auto follows the library's default (fused), fused and
+// separate force it, and the result says which ran.
 func TestRunQKV(t *testing.T) {
-	for _, tc := range []struct{ qkv, want string }{{"auto", "separate"}, {"fused", "fused"}, {"separate", "separate"}} {
+	for _, tc := range []struct{ qkv, want string }{{"auto", "fused"}, {"fused", "fused"}, {"separate", "separate"}} {
 		o := tinyOptions(TaskNER)
 		o.QKV = tc.qkv
 		res, err := Run(o)

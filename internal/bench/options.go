@@ -54,8 +54,8 @@ type Options struct {
 	// manual kernel; the default), "sdpa" or "manual".
 	Attention string
 	// QKV is the query/key/value projection (bert.Model.SetFusedQKV):
-	// "auto" (the library's default: fused on CUDA, separate on the CPU),
-	// "fused" (one (3H, H) matmul) or "separate" (three, HF's
+	// "auto" (the library's default, fused), "fused" (one (3H, H) matmul)
+	// or "separate" (three, HF's
 	// BertSelfAttention literally): to measure that lever. "" is auto.
 	QKV string
 	// CUDAGraph captures the whole training step (forward, loss, backward,
