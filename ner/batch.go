@@ -143,7 +143,7 @@ type batch struct {
 	types     []int64
 	mask      []int64
 	labels    []int64 // nil when the examples carry no labels
-	examples  []int   // indices into the example slice, one per row
+	examples  []int   // indices into the example slice, one per row (padding rows of makeBatchShape have none)
 	realToks  int     // tokens that are not padding
 	labelToks int     // tokens whose label is not ignored
 }
@@ -155,12 +155,26 @@ func makeBatch(exs []example, idx []int, pad int) batch {
 	for _, i := range idx {
 		t = max(t, len(exs[i].ids))
 	}
-	b := batch{b: len(idx), t: t, examples: append([]int(nil), idx...)}
+	return makeBatchShape(exs, idx, pad, len(idx), t)
+}
+
+// makeBatchShape is makeBatch with a fixed shape rows × t (rows ≥
+// len(idx), t ≥ the longest example): the rows beyond idx are all padding
+// (mask 0, labels IgnoreLabel), which changes no loss or gradient. The
+// CUDA-graph path uses it, since a graph replays one shape.
+func makeBatchShape(exs []example, idx []int, pad, rows, t int) batch {
+	b := batch{b: rows, t: t, examples: append([]int(nil), idx...)}
 	n := b.b * t
 	b.ids, b.types, b.mask = make([]int64, n), make([]int64, n), make([]int64, n)
 	withLabels := len(idx) > 0 && exs[idx[0]].labels != nil
 	if withLabels {
 		b.labels = make([]int64, n)
+		for k := len(idx) * t; k < n; k++ {
+			b.labels[k] = tokenize.IgnoreLabel
+		}
+	}
+	for k := len(idx) * t; k < n; k++ {
+		b.ids[k] = int64(pad)
 	}
 	for r, i := range idx {
 		e := exs[i]

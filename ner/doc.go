@@ -73,7 +73,10 @@
 // so a step does not wait for the GPU. Precision selects fp32, bf16 or fp16
 // (with loss scaling) compute; MaxMemoryGiB caps memory (e.g. 11 GiB to
 // check a 12 GB card on a larger GPU), and running out of memory is an
-// error that says to lower the batch size and accumulate gradients. At the end of every epoch and
+// error that says to lower the batch size and accumulate gradients.
+// CUDAGraph pads every batch to BatchSize × MaxLen and replays a recorded
+// CUDA graph of the forward and backward pass (train_graph.go), for GPUs
+// where the small batches of fine-tuning are bound by kernel launches. At the end of every epoch and
 // on cancellation the resumable state is saved as HF Trainer lays it out,
 // OutDir/checkpoint-<step>/ with the model, optimizer.safetensors and
 // trainer_state.json (internal/trainstate: atomic, validated; a resume

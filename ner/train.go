@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
@@ -172,6 +173,7 @@ type trainer struct {
 	pending    []pendingStep // steps not yet read from the device (see flush)
 	lastFlush  time.Time
 	scaler     *optim.GradScaler // fp16 loss scaling (disabled at other precisions)
+	static     *staticStep       // fixed-shape (CUDA-graph) path; nil: dynamic shapes
 	lim        *torchutil.MemoryLimit
 	skipped    int // fp16 steps skipped for overflowing gradients (this run)
 }
@@ -185,6 +187,12 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 	}()
 	if tr.dev, err = torchutil.ParseDevice(o.Device); err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	if o.CUDAGraph && (!tr.dev.IsCuda() || !bbshim.HasGraphs()) {
+		return nil, errNoGraphs
+	}
+	if o.CUDAGraph || o.fixedShapes {
+		tr.static = &staticStep{useGPU: o.CUDAGraph}
 	}
 	// The cap is set before the model is loaded, so that it counts too.
 	if tr.lim, err = torchutil.LimitMemory(tr.dev, o.MaxMemoryGiB); err != nil {
@@ -312,6 +320,8 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 
 func (tr *trainer) close() {
 	tr.dropPending()
+	tr.static.close()
+	tr.static = nil
 	if tr.lim != nil {
 		_ = tr.lim.Close()
 		tr.lim = nil
@@ -448,8 +458,16 @@ func (tr *trainer) step(group [][]int, epoch int) (err error) {
 		}
 	}()
 	defer torchutil.Recover(&err)
-	for _, idx := range group {
-		l, n, err := tr.forwardBackward(idx, len(group))
+	static := tr.static != nil && len(group) == tr.o.GradAccum
+	for i, idx := range group {
+		var l *ts.Tensor
+		var n int
+		var err error
+		if static {
+			l, n, err = tr.staticForwardBackward(idx, i == 0)
+		} else {
+			l, n, err = tr.forwardBackward(idx, len(group))
+		}
 		if err != nil {
 			return err
 		}
@@ -578,10 +596,13 @@ func (tr *trainer) dropPending() {
 // forwardBackward computes the mean loss of one batch, scaled by 1/accum,
 // and accumulates its gradients. It returns the unscaled loss as a
 // detached 0-dim tensor on the device (nil when the batch has no label to
-// learn) and the number of real tokens.
+// learn: its cross-entropy would be NaN) and the number of real tokens.
 func (tr *trainer) forwardBackward(idx []int, accum int) (loss *ts.Tensor, toks int, err error) {
 	defer torchutil.Recover(&err)
 	b := makeBatch(tr.train.exs, idx, tr.tok.PAD())
+	if b.labelToks == 0 {
+		return nil, b.realToks, nil
+	}
 	s := tensors.NewScope()
 	defer s.Drop()
 	in, err := batchTensors(s, b, tr.dev)
@@ -593,34 +614,44 @@ func (tr *trainer) forwardBackward(idx []int, accum int) (loss *ts.Tensor, toks 
 		return nil, 0, fmt.Errorf("ner: train: %w", err)
 	}
 	s.Add(labels)
+	if loss, err = tr.lossBackward(in, labels, accum); err != nil {
+		return nil, 0, err
+	}
+	return loss, b.realToks, nil
+}
+
+// lossBackward computes the batch's mean loss, back-propagates it scaled
+// by 1/accum (and by the fp16 loss scale) and returns the unscaled loss,
+// detached, as a tensor the caller owns. It reads nothing from the device.
+func (tr *trainer) lossBackward(in bert.Inputs, labels *ts.Tensor, accum int) (loss *ts.Tensor, err error) {
+	defer torchutil.Recover(&err)
+	s := tensors.NewScope()
+	defer s.Drop()
 	l, err := tr.m.Loss(in, labels, true, tr.weights)
 	if err != nil {
-		return nil, 0, fmt.Errorf("ner: train: %w", err)
+		return nil, fmt.Errorf("ner: train: %w", err)
 	}
 	s.Add(l)
-	if b.labelToks == 0 { // every label ignored: CE is NaN; nothing to learn
-		return nil, b.realToks, nil
-	}
 	back := l
 	if accum > 1 {
 		sc := ts.FloatScalar(1 / float64(accum))
 		defer sc.MustDrop()
 		if back, err = l.MulScalar(sc, false); err != nil {
-			return nil, 0, fmt.Errorf("ner: train: %w", err)
+			return nil, fmt.Errorf("ner: train: %w", err)
 		}
 		s.Add(back)
 	}
 	if back, err = tr.scaler.Scale(back); err != nil {
-		return nil, 0, fmt.Errorf("ner: train: %w", err)
+		return nil, fmt.Errorf("ner: train: %w", err)
 	}
 	s.Add(back)
 	if err := back.Backward(); err != nil {
-		return nil, 0, fmt.Errorf("ner: train: backward: %w", err)
+		return nil, fmt.Errorf("ner: train: backward: %w", err)
 	}
 	if loss, err = l.Detach(false); err != nil {
-		return nil, 0, fmt.Errorf("ner: train: %w", err)
+		return nil, fmt.Errorf("ner: train: %w", err)
 	}
-	return loss, b.realToks, nil
+	return loss, nil
 }
 
 // evaluate predicts a split with the training model and scores it.

@@ -107,6 +107,14 @@ type TrainOptions struct {
 	// MaxSteps stops after this many optimizer steps in total (0 = no
 	// limit); the schedule still spans Epochs. For tests and smoke runs.
 	MaxSteps int
+	// CUDAGraph records the forward and backward pass of a micro-batch as
+	// a CUDA graph once and replays it for every later one (staticStep in
+	// train_graph.go): batches are then padded to BatchSize × MaxLen. At
+	// the paper's batch 4 × 256 a GPU step is bound by kernel launches,
+	// which a graph removes. It needs a CUDA device and bbshim's graphs,
+	// and is refused with fp16 (its loss scale changes) and class weights.
+	// Default false.
+	CUDAGraph bool
 	// LogSteps writes a "train" metrics line every LogSteps optimizer
 	// steps (HF logging_steps). On CUDA it is also how often the step
 	// losses are read from the device: in between, steps are queued
@@ -121,6 +129,9 @@ type TrainOptions struct {
 	deferReads bool
 	// forceScaler (tests) enables fp16's loss scaler at any precision.
 	forceScaler bool
+	// fixedShapes (tests) takes CUDAGraph's fixed-shape path without
+	// recording a graph (the CPU cannot).
+	fixedShapes bool
 }
 
 // DefaultTrainOptions returns the paper's fine-tuning options. OutDir is
@@ -182,6 +193,10 @@ func (o TrainOptions) Validate() error {
 		return bad("SaveTotalLimit", o.SaveTotalLimit, "want >= 0")
 	case !finite(o.MaxMemoryGiB) || o.MaxMemoryGiB < 0:
 		return bad("MaxMemoryGiB", o.MaxMemoryGiB, "want >= 0 (0 = no cap)")
+	case o.CUDAGraph && o.Precision == bert.PrecisionFP16:
+		return bad("CUDAGraph", true, "not with fp16 (its loss scale changes between steps); use bf16 or fp32")
+	case o.CUDAGraph && (o.ClassWeights != nil || o.BalanceClasses):
+		return bad("CUDAGraph", true, "not with class weights")
 	case o.LogSteps < 1:
 		return bad("LogSteps", o.LogSteps, "want >= 1")
 	case o.MaxSteps < 0:

@@ -9,6 +9,8 @@ import (
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbshim"
 )
 
 // TestDeferredLossReads: reading the step losses every LogSteps steps
@@ -137,4 +139,65 @@ func TestLossScalingWiring(t *testing.T) {
 	require.NotNil(t, st.Scaler)
 	assert.Equal(t, 65536.0, st.Scaler.Scale)
 	assert.Equal(t, scaled.Steps, st.Scaler.GrowthTracker)
+}
+
+// TestFixedShapePath: the CUDA-graph path's fixed shapes (every batch
+// padded to BatchSize × MaxLen and copied into the same buffers) train as
+// the dynamic shapes do (padding changes no loss or gradient); the graph
+// itself needs CUDA, and CUDAGraph is refused without it, with fp16 and
+// with class weights.
+func TestFixedShapePath(t *testing.T) {
+	tok := demoTokenizer(t)
+	full := demoSplit(t)
+	small := Split{Train: full.Train.subset(full.Train.Documents[:6]), Dev: full.Dev.subset(full.Dev.Documents[:2])}
+	modelDir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"LABEL_0", "LABEL_1"}, -1)
+	run := func(fixed bool) *TrainResult {
+		o := fastOptions(t.TempDir())
+		o.Epochs, o.BatchSize, o.GradAccum, o.fixedShapes = 2, 8, 2, fixed
+		res, err := Train(context.Background(), modelDir, tok, small, o)
+		require.NoError(t, err)
+		return res
+	}
+	dynamic, fixed := run(false), run(true)
+	require.Len(t, fixed.Epochs, 2)
+	for i := range dynamic.Epochs {
+		assert.InDelta(t, dynamic.Epochs[i].TrainLoss, fixed.Epochs[i].TrainLoss, 1e-5, "epoch %d", i+1)
+		assert.InDelta(t, dynamic.Epochs[i].DevF1, fixed.Epochs[i].DevF1, 1e-9, "epoch %d", i+1)
+	}
+
+	o := fastOptions(t.TempDir())
+	o.CUDAGraph = true
+	if !gotch.CUDA.IsAvailable() {
+		_, err := Train(context.Background(), modelDir, tok, small, o)
+		assert.ErrorIs(t, err, errNoGraphs)
+	}
+	o.Precision = bert.PrecisionFP16
+	assert.ErrorContains(t, o.Validate(), "CUDAGraph true: not with fp16")
+	o.Precision, o.BalanceClasses = bert.PrecisionFP32, true
+	assert.ErrorContains(t, o.Validate(), "CUDAGraph true: not with class weights")
+}
+
+// TestCUDAGraphTraining (CUDA only): replaying the recorded forward and
+// backward trains as the eager fixed-shape path does (dropout off).
+func TestCUDAGraphTraining(t *testing.T) {
+	if !gotch.CUDA.IsAvailable() || !bbshim.HasGraphs() {
+		t.Skip("needs CUDA and bbshim's CUDA graphs")
+	}
+	tok := demoTokenizer(t)
+	full := demoSplit(t)
+	small := Split{Train: full.Train.subset(full.Train.Documents[:6]), Dev: full.Dev.subset(full.Dev.Documents[:2])}
+	modelDir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"LABEL_0", "LABEL_1"}, -1)
+	run := func(graph bool) *TrainResult {
+		o := fastOptions(t.TempDir())
+		o.Device = "cuda"
+		o.Epochs, o.BatchSize, o.GradAccum = 2, 8, 2
+		o.fixedShapes, o.CUDAGraph = !graph, graph
+		res, err := Train(context.Background(), modelDir, tok, small, o)
+		require.NoError(t, err)
+		return res
+	}
+	eager, graph := run(false), run(true)
+	for i := range eager.Epochs {
+		assert.InDelta(t, eager.Epochs[i].TrainLoss, graph.Epochs[i].TrainLoss, 1e-4, "epoch %d", i+1)
+	}
 }

@@ -67,6 +67,7 @@ func runTrainNER(e *env, args []string) error {
 	maxSteps := fs.Int("max-steps", 0, "stop after this many optimizer steps (0 = no limit)")
 	logSteps := fs.Int("log-steps", d.LogSteps, "a metrics line every N steps (losses are read from the device that often)")
 	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
+	graph := fs.Bool("cuda-graph", false, "record a micro-batch's forward and backward as a CUDA graph and replay it (CUDA; batches padded to -batch × -max-len; not with fp16 or class weights)")
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := fs.Parse(args); err != nil {
@@ -90,7 +91,7 @@ func runTrainNER(e *env, args []string) error {
 	o.Epochs, o.BatchSize, o.EvalBatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *evalBatch, *lr, *maxLen, *stride
 	o.WarmupRatio, o.WeightDecay, o.ClipNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
 	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume = scheme, *accum, *early, *resume
-	o.LabelAll, o.BalanceClasses, o.MaxSteps, o.LogSteps, o.MaxMemoryGiB = *labelAll, *balance, *maxSteps, *logSteps, *maxMem
+	o.LabelAll, o.BalanceClasses, o.MaxSteps, o.LogSteps, o.MaxMemoryGiB, o.CUDAGraph = *labelAll, *balance, *maxSteps, *logSteps, *maxMem, *graph
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("-precision: %v", err)
 	}

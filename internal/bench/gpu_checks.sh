@@ -15,7 +15,8 @@
 #    come back as bert-testdata.tgz), then every bert test against them,
 #    including TestCUDAMatchesCPU (1e-4) and the CUDA bf16/fp16 tests;
 # 3. the CUDA-only tests of the other packages (pinned uploads, memory cap,
-#    fused AdamW, fp16 loss scaling, CUDA graph replay against eager steps);
+#    fused AdamW, fp16 loss scaling, CUDA graph replay against eager steps
+#    in bench and in the NER trainer);
 # 4. the quickstart end to end on CUDA (pretraining + NER fine-tuning), and
 #    its two saved models loaded by transformers' from_pretrained
 #    (check_go_saved.py) next to `biobertpt forward` on the same input.
@@ -39,7 +40,7 @@ step gen_fixtures python3 bert/testdata/gen_fixtures.py
 tar czf "$out/bert-testdata.tgz" bert/testdata
 step bert_tests go test -count=1 -v ./bert/
 step cuda_tests go test -count=1 -v -run 'CUDA|FP16|PinMemory|Graph|MaxMemory|LimitMemory|Fused' \
-  ./internal/bench/ ./internal/tensors/ ./internal/torchutil/ ./internal/optim/
+  ./internal/bench/ ./internal/tensors/ ./internal/torchutil/ ./internal/optim/ ./ner/
 step optim_tests go test -count=1 ./internal/optim/ ./pretrain/ ./ner/
 
 step quickstart go run ./examples/quickstart -device cuda -out "$out/quickstart"

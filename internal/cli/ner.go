@@ -25,10 +25,10 @@ type NERHelp struct {
 
 // NERTrain holds the fine-tuning flags that ner-clinpt and ner-semclinbr
 // share: the model and the output (-model, -name, -out), the training
-// recipe (-epochs, -lr, -batch, -eval-batch, -grad-accum, -max-len, -weight-decay,
-// -warmup-ratio, -seed, -device, -precision, -max-memory, -max-steps,
-// -log-steps and, with NERHelp.Resume, -resume), the document split
-// (-train, -dev, -split) and -lenient. Bind them with
+// recipe (-epochs, -lr, -batch, -eval-batch, -grad-accum, -max-len,
+// -weight-decay, -warmup-ratio, -seed, -device, -precision, -cuda-graph,
+// -max-memory, -max-steps, -log-steps and, with NERHelp.Resume, -resume),
+// the document split (-train, -dev, -split) and -lenient. Bind them with
 // BindNERTrain; after fs.Parse, Options and Split turn them into
 // ner.TrainOptions and a ner.Split.
 type NERTrain struct {
@@ -63,6 +63,7 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 	fs.IntVar(&f.o.EvalBatchSize, "eval-batch", def.EvalBatchSize, "batch size of dev/test prediction")
 	fs.IntVar(&f.o.GradAccum, "grad-accum", def.GradAccum, "batches per optimizer step (effective batch -batch × -grad-accum)")
 	fs.IntVar(&f.o.LogSteps, "log-steps", def.LogSteps, "a metrics line every N steps (losses are read from the device that often)")
+	fs.BoolVar(&f.o.CUDAGraph, "cuda-graph", def.CUDAGraph, "record a micro-batch's forward and backward as a CUDA graph and replay it (CUDA; batches padded to -batch × -max-len; not with fp16)")
 	fs.Float64Var(&f.o.MaxMemoryGiB, "max-memory", def.MaxMemoryGiB, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	fs.Func("precision", "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16) (default "+string(def.Precision)+")", func(v string) error {
 		p, err := bert.ParsePrecision(v)
