@@ -129,39 +129,22 @@ func (tr *trainer) capture() (err error) {
 	if err != nil {
 		return err
 	}
-	entered := false
-	defer func() {
-		if entered {
-			if lerr := g.Leave(); lerr != nil && err == nil {
-				err = lerr
-			}
+	var l *ts.Tensor
+	err = g.Capture(func() error {
+		if err := tr.staticEager(); err != nil {
+			return err
 		}
-		if err != nil {
-			g.Free()
-		}
-	}()
-	if err := g.Enter(); err != nil {
+		tensors.DropAll(st.loss) // freed before the capture, not during it
+		st.loss = nil
+		return tr.opt.ZeroGrad() // forget the warmup's gradients
+	}, func() (err error) {
+		in, labels := tr.staticInputs()
+		l, err = tr.lossBackward(in, labels, tr.o.GradAccum)
 		return err
-	}
-	entered = true
-	if err := tr.staticEager(); err != nil { // warm up on the side stream
-		return err
-	}
-	if err := tr.opt.ZeroGrad(); err != nil { // forget the warmup's gradients
-		return err
-	}
-	tensors.DropAll(st.loss) // freed before the capture, not during it
-	st.loss = nil
-	if err := g.CaptureBegin(); err != nil {
-		return err
-	}
-	in, labels := tr.staticInputs()
-	l, err := tr.lossBackward(in, labels, tr.o.GradAccum)
-	if cerr := g.CaptureEnd(); err == nil {
-		err = cerr
-	}
+	})
 	if err != nil {
 		tensors.DropAll(l)
+		g.Free()
 		return err
 	}
 	st.loss, st.graph = l, g

@@ -462,40 +462,21 @@ func (r *runner) capture() (g *bbshim.Graph, err error) {
 	if g, err = bbshim.NewGraph(r.o.Device.Value); err != nil {
 		return nil, err
 	}
-	entered := false
-	defer func() {
-		if entered {
-			if lerr := g.Leave(); lerr != nil && err == nil {
-				err = lerr
+	err = g.Capture(func() error {
+		for i := 0; i < 2; i++ {
+			if err := r.step(); err != nil {
+				return fmt.Errorf("side-stream warmup step %d: %w", i+1, err)
 			}
 		}
-		if err != nil {
-			g.Free()
-			g = nil
+		if r.last != nil { // freed before capture, not during it
+			r.last.MustDrop()
+			r.last = nil
 		}
-	}()
-	if err := g.Enter(); err != nil {
-		return nil, err
-	}
-	entered = true
-	for i := 0; i < 2; i++ {
-		if err := r.step(); err != nil {
-			return nil, fmt.Errorf("side-stream warmup step %d: %w", i+1, err)
-		}
-	}
-	if r.last != nil { // freed before capture, not during it
-		r.last.MustDrop()
-		r.last = nil
-	}
-	if err := g.CaptureBegin(); err != nil {
-		return nil, err
-	}
-	err = r.step()
-	if cerr := g.CaptureEnd(); err == nil {
-		err = cerr
-	}
+		return nil
+	}, r.step)
 	if err != nil {
-		return nil, fmt.Errorf("captured step: %w", err)
+		g.Free()
+		return nil, err
 	}
 	return g, nil
 }
