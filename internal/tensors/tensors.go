@@ -189,18 +189,20 @@ func FromSafetensors(st safetensors.Tensor, dev gotch.Device) (out *ts.Tensor, e
 }
 
 // asyncCopyMax is the largest host tensor (bytes) toDevice uploads through
-// pinned memory without waiting: batches are a few KiB to a few hundred
-// KiB; model weights are not pinned (the pinned caching allocator keeps its
-// blocks, and they would double the host memory of a load).
-const asyncCopyMax = 8 << 20
+// pinned memory without waiting: a batch is 8 to 64 KiB (4 × 256 to
+// 32 × 256 int64 ids). Weight matrices, loaded once, are not pinned: the
+// pinned caching allocator keeps its blocks for the life of the process,
+// and pinning costs more than it saves for a one-off copy.
+const asyncCopyMax = 1 << 20
 
-// toDevice moves x (of nbytes bytes) to dev (dropping x) unless it is already on the CPU and
-// dev is the CPU. A small x goes to CUDA as the DataLoader(pin_memory=True)
-// + .to(non_blocking=True) pattern does it: copied into pinned memory, then
-// uploaded asynchronously, so the host does not wait for the GPU to finish
-// its queued work (a plain pageable copy synchronises the stream). libtorch's
-// pinned allocator keeps the pinned block until the copy is done, so
-// dropping it at once is safe. Where pinning fails, the copy is synchronous.
+// toDevice moves x (of nbytes bytes) to dev (dropping x) unless it is
+// already on the CPU and dev is the CPU. A small x goes to CUDA the way
+// DataLoader(pin_memory=True) + .to(non_blocking=True) sends a batch:
+// copied into pinned memory, then uploaded asynchronously, so the host does
+// not wait for the GPU to finish its queued work (a plain pageable copy
+// synchronises the stream). libtorch's pinned allocator keeps the pinned
+// block until the copy is done, so dropping it at once is safe. Where
+// pinning fails, the copy is synchronous.
 func toDevice(x *ts.Tensor, dev gotch.Device, nbytes int) (*ts.Tensor, error) {
 	if !dev.IsCuda() {
 		return x, nil
