@@ -192,6 +192,14 @@ func readState(dir string) (State, bool) {
 // gotchSource downloads the module (through the Go module proxy or the
 // local module cache) and returns its directory.
 func gotchSource() (string, error) {
+	// Already extracted in the module cache (also offline, as on the GPU
+	// machine, whose packed cache keeps no zips for go mod download).
+	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+		dir := filepath.Join(strings.TrimSpace(string(out)), "github.com", "sugarme", "gotch@"+GotchVersion)
+		if st, err := os.Stat(filepath.Join(dir, "libtch", "torch_api.cpp")); err == nil && !st.IsDir() {
+			return dir, nil
+		}
+	}
 	tmp, err := os.MkdirTemp("", "biobertpt-setup-")
 	if err != nil {
 		return "", err
