@@ -4,7 +4,7 @@
 # them). Results go under ${OUT:-.}: each step writes its own file, and a
 # failing step does not stop the others.
 #
-#   ../shared/device/pack.sh && cp ../shared/bench/hf_bench.py .device/
+#   bash internal/bench/device_pack.sh && cp ../shared/bench/hf_bench.py .device/
 #   device run (carry .device):  OUT=$OUT bash internal/bench/gpu_checks.sh
 #
 # 1. setup against the machine's CUDA torch (bbshim: fused AdamW, allocator
@@ -24,6 +24,7 @@ set -uo pipefail
 out=${OUT:-.}
 mkdir -p "$out"
 source .device/env.sh
+unset GOFLAGS # the shared pack.sh's env.sh sets -mod=mod, which go.work refuses
 step() { # step NAME COMMAND...: run, keep the output and the status
   local name=$1
   shift

@@ -4,11 +4,12 @@
 # ${OUT:-.}/ours.jsonl and ${OUT:-.}/hf.jsonl; a failed configuration is
 # recorded as {"task",...,"error"} as hf_bench.py does.
 #
-#   ../shared/device/pack.sh && cp ../shared/bench/hf_bench.py .device/
+#   bash internal/bench/device_pack.sh && cp ../shared/bench/hf_bench.py .device/
 #   device run (carry .device):  bash internal/bench/gpu_grid.sh
 set -uo pipefail
 out=${OUT:-.}
 source .device/env.sh
+unset GOFLAGS # the shared pack.sh's env.sh sets -mod=mod, which go.work refuses
 # setup installs the bbshim package (TF32 switch, fused AdamW, CUDA
 # allocator stats) into the patched gotch; no build tags or flags needed.
 go run ./internal/setup >&2 || exit 1
