@@ -482,24 +482,12 @@ func (tr *trainer) step(group [][]int, epoch int) (err error) {
 		}
 	}
 	p.lr = tr.sched.LR(tr.state.Step)
-	// With fp16 the scaler unscales the gradients and skips clipping and
-	// the update when one overflowed; otherwise it just runs them.
-	stepped, err := tr.scaler.Step(tr.params, func() error {
-		if tr.o.ClipNorm > 0 {
-			if p.norm, err = optim.ClipGradNormDevice(tr.params, tr.o.ClipNorm); err != nil {
-				return err
-			}
-		}
-		return tr.opt.Step(p.lr)
-	})
-	if err != nil {
+	var stepped bool
+	if p.norm, stepped, err = tr.opt.Update(tr.scaler, tr.o.ClipNorm, p.lr); err != nil {
 		return fmt.Errorf("ner: train: %w", err)
 	}
 	if !stepped {
 		tr.skipped++
-	}
-	if err := tr.opt.ZeroGrad(); err != nil {
-		return fmt.Errorf("ner: train: %w", err)
 	}
 	if err := tr.lim.Check(); err != nil {
 		return fmt.Errorf("ner: train: step %d: %w", tr.state.Step+1, err)

@@ -298,25 +298,11 @@ func (st *stage) trainStep() (err error) {
 		}
 	}
 	ps.m.LR = st.sched.LR(st.step)
-	// With fp16 the scaler unscales the gradients and skips clipping and
-	// the update when one overflowed; otherwise it just runs them.
-	stepped, err := st.scaler.Step(st.params, func() error {
-		if o.MaxGradNorm > 0 {
-			if ps.norm, err = optim.ClipGradNormDevice(st.params, o.MaxGradNorm); err != nil {
-				return err
-			}
-		}
-		return st.opt.Step(ps.m.LR)
-	})
-	if err != nil {
+	var stepped bool
+	if ps.norm, stepped, err = st.opt.Update(st.scaler, o.MaxGradNorm, ps.m.LR); err != nil {
 		return fmt.Errorf("pretrain: %w", err)
 	}
-	if !stepped {
-		ps.m.Skipped = true
-	}
-	if err := st.opt.ZeroGrad(); err != nil {
-		return fmt.Errorf("pretrain: %w", err)
-	}
+	ps.m.Skipped = !stepped
 	if err := st.lim.Check(); err != nil {
 		return fmt.Errorf("pretrain: stage %s step %d: %w", st.name, st.step+1, err)
 	}

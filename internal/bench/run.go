@@ -425,20 +425,14 @@ func (r *runner) step() error {
 	if err != nil {
 		return fmt.Errorf("backward: %w", err)
 	}
-	_, err = r.scaler.Step(r.params, func() error {
-		norm, err := optim.ClipGradNormDevice(r.params, ClipNorm)
-		if err != nil {
-			return err
-		}
-		if err := norm.Drop(); err != nil {
-			return err
-		}
-		return r.opt.Step(r.o.LR)
-	})
+	norm, _, err := r.opt.Update(r.scaler, ClipNorm, r.o.LR)
 	if err != nil {
 		return err
 	}
-	return r.opt.ZeroGrad()
+	if norm != nil {
+		return norm.Drop()
+	}
+	return nil
 }
 
 // capture records one training step as a CUDA graph, torch's

@@ -96,6 +96,9 @@
 //	})                                    // Unscale, step unless inf/NaN, Update
 //	opt.ZeroGrad()                        // always, also after a skipped step
 //
+// AdamW.Update(scaler, 1.0, lr) is those last two calls in one, with
+// device-side clipping (ClipGradNormDevice); the trainers and bench use it.
+//
 // Step is Unscale → (skip the closure when foundInf) → Update(foundInf);
 // callers that need the unscaled gradients before stepping call Unscale
 // themselves and Step then reuses its result (or they call Update). Unscale

@@ -315,3 +315,32 @@ func (s *GradScaler) LoadState(st ScalerState) error {
 	s.unscaled, s.found = false, false
 	return nil
 }
+
+// Update is one optimizer update after backward, the step every trainer
+// here takes: through s (fp16's scaler unscales the gradients and skips
+// the rest when one overflowed; a disabled one always runs it), clip the
+// gradients to maxNorm on the device (ClipGradNormDevice; maxNorm 0: no
+// clipping), AdamW step at lr, then zero the gradients (also after a
+// skipped step). norm is the total gradient norm before clipping as a
+// 0-dim device tensor the caller drops, nil without clipping or when the
+// step was skipped; nothing is read back except fp16's found-inf flag.
+func (a *AdamW) Update(s *GradScaler, maxNorm, lr float64) (norm *ts.Tensor, stepped bool, err error) {
+	stepped, err = s.Step(a.params, func() (err error) {
+		if maxNorm > 0 {
+			if norm, err = ClipGradNormDevice(a.params, maxNorm); err != nil {
+				return err
+			}
+		}
+		return a.Step(lr)
+	})
+	if err == nil {
+		err = a.ZeroGrad()
+	}
+	if err != nil {
+		if norm != nil {
+			norm.MustDrop()
+		}
+		return nil, false, err
+	}
+	return norm, stepped, nil
+}

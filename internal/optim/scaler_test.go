@@ -402,3 +402,49 @@ func TestNewTrainingScaler(t *testing.T) {
 	assert.False(t, s.Enabled())
 	assert.Equal(t, 1.0, s.ScaleValue())
 }
+
+// TestAdamWUpdate: Update clips on the device (the returned norm is the
+// norm before clipping), steps, zeroes the gradients; without clipping it
+// returns no norm; with an overflowing fp16 scaler it skips the step.
+func TestAdamWUpdate(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	params := clipParams(t)
+	a, b := params[0].Tensor, params[1].Tensor
+	opt, err := NewAdamW(params, DefaultAdamWOptions())
+	require.NoError(t, err)
+	defer opt.Close()
+	off, err := NewTrainingScaler(false, nil)
+	require.NoError(t, err)
+
+	before := values(t, a)
+	setGrads(t, a, []float32{3, 0}, b, []float32{4}) // norm 5
+	norm, stepped, err := opt.Update(off, 1, 1e-2)
+	require.NoError(t, err)
+	require.NotNil(t, norm)
+	assert.True(t, stepped)
+	assert.InDelta(t, 5.0, norm.MustFloat64Value([]int64{}), 1e-6)
+	norm.MustDrop()
+	assert.NotEqual(t, before, values(t, a), "stepped")
+	g, err := a.Grad(false)
+	require.NoError(t, err)
+	assert.Equal(t, []float32{0, 0}, values(t, g), "zeroed")
+	g.MustDrop()
+
+	setGrads(t, a, []float32{3, 0}, b, []float32{4})
+	norm, stepped, err = opt.Update(off, 0, 1e-2)
+	require.NoError(t, err)
+	assert.Nil(t, norm, "no clipping, no norm")
+	assert.True(t, stepped)
+
+	on, err := NewTrainingScaler(true, nil)
+	require.NoError(t, err)
+	before = values(t, a)
+	setGrads(t, a, []float32{float32(math.Inf(1)), 0}, b, []float32{4})
+	norm, stepped, err = opt.Update(on, 1, 1e-2)
+	require.NoError(t, err)
+	assert.False(t, stepped)
+	assert.Nil(t, norm)
+	assert.Equal(t, before, values(t, a), "skipped")
+	assert.Equal(t, 32768.0, on.ScaleValue())
+}
