@@ -121,10 +121,7 @@ func (tr *trainer) staticEager() error {
 // graph (see staticStep). The gradients must be zero (the first
 // micro-batch of an accumulation group).
 func (tr *trainer) capture() (err error) {
-	st := tr.static
-	if !tr.dev.IsCuda() || !bbshim.HasGraphs() {
-		return errNoGraphs
-	}
+	st := tr.static // newTrainer has checked CUDA and bbshim's graphs
 	g, err := bbshim.NewGraph(tr.dev.Value)
 	if err != nil {
 		return err
