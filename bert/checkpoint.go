@@ -249,7 +249,8 @@ func isHeadKey(k string) bool {
 //	                                       Renamed when the bias itself is absent)
 //
 // Anything else unexpected, missing, of a non-float dtype or of the wrong
-// shape is an error naming the file and every offending key.
+// shape is an error naming the file and every offending key; so is a used
+// tensor holding NaN or ±Inf (CheckFinite, wrapping ErrNonFinite).
 func load(vs *nn.VarStore, params []Param, prefix string, w map[string]safetensors.Tensor, file string, o LoadOptions) (*LoadReport, error) {
 	rep := &LoadReport{File: file}
 	want := make(map[string]*ts.Tensor, len(params))
@@ -359,6 +360,13 @@ func load(vs *nn.VarStore, params []Param, prefix string, w map[string]safetenso
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("bert: load %s: %s", filepath.Base(file), strings.Join(problems, "; "))
+	}
+	used := make(map[string]safetensors.Tensor, len(src))
+	for n, t := range src {
+		used[from[n]] = t
+	}
+	if err := CheckFinite(used); err != nil {
+		return nil, fmt.Errorf("bert: load %s: %w", filepath.Base(file), err)
 	}
 	err := copyParams(params, src)
 	if err != nil {

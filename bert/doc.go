@@ -84,5 +84,8 @@
 // buffers and other heads' weights are ignored, the MLM decoder is tied to
 // the word embeddings; any other missing, unexpected, non-float or
 // mis-shaped key is an error naming the file and the key. LoadReport lists
-// what was renamed, ignored, tied or freshly initialised.
+// what was renamed, ignored, tied or freshly initialised. Every tensor the
+// model takes is checked for NaN and ±Inf (CheckFinite, a scan of the
+// exponent bits that costs well under the file read); a non-finite weight
+// is an error wrapping ErrNonFinite that names the tensor.
 package bert

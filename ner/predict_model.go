@@ -90,6 +90,11 @@ func predictBatch(m forwarder, b batch, exs []example, out [][]tokenPrediction, 
 	if err != nil {
 		return err
 	}
+	// A NaN or infinite logit makes its token's softmax NaN, whose argmax
+	// would silently pass for a class.
+	if err := bert.CheckFiniteOutput("softmax of the logits", p); err != nil {
+		return err
+	}
 	c, err := tensors.Int64s(arg)
 	if err != nil {
 		return err

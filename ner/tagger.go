@@ -231,6 +231,9 @@ func labelsOfConfig(id2label map[int]string) ([]string, error) {
 	if _, err := newLabelSet(out); err != nil {
 		return nil, fmt.Errorf("config.json id2label: %w", err)
 	}
+	if err := checkModelLabels(out); err != nil {
+		return nil, fmt.Errorf("config.json %w", err)
+	}
 	return out, nil
 }
 

@@ -198,6 +198,9 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 	if tr.lim, err = torchutil.LimitMemory(tr.dev, o.MaxMemoryGiB); err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
 	}
+	if err := checkSplitTags(split); err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
 	labels := Labels(split.Train, o.Scheme)
 	if tr.ls, err = newLabelSet(labels); err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)

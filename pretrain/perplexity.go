@@ -202,6 +202,7 @@ func stackRows(rows []*Batch, seqLen, pad int) *Batch {
 // grad, no dropout) and the number of masked tokens.
 func evaluate(ctx context.Context, m *bert.ForMaskedLM, e evalSet, dev gotch.Device) (loss float64, n int64, err error) {
 	var sum float64
+	batches := 0
 	err = torchutil.NoGrad(func() error {
 		return e.batches(ctx, func(batch *Batch) error {
 			k := int64(len(batch.MaskedPositions))
@@ -212,8 +213,12 @@ func evaluate(ctx context.Context, m *bert.ForMaskedLM, e evalSet, dev gotch.Dev
 			if err != nil {
 				return err
 			}
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("pretrain: evaluate: batch %d: loss %v: %w (check the model's weights)", batches+1, v, bert.ErrNonFinite)
+			}
 			sum += v * float64(k)
 			n += k
+			batches++
 			return nil
 		})
 	})

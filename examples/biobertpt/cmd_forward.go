@@ -106,6 +106,9 @@ func runForward(e *env, args []string) error {
 	if h == bert.HeadBase {
 		name = "last_hidden_state"
 	}
+	if err := bert.CheckFiniteOutput(name, vals); err != nil {
+		return fmt.Errorf("forward %s: %w", *model, err)
+	}
 	// float32 values marshal with the shortest repr that round-trips float32.
 	nested := make([][][]float32, dims[0])
 	for b := range nested {

@@ -85,5 +85,9 @@ func runInfo(e *env, args []string) error {
 		heads = append(heads, "none (encoder only)")
 	}
 	fmt.Fprintf(e.stdout, "heads:        %s\n", strings.Join(heads, ", "))
+	if err := bert.CheckFinite(w); err != nil {
+		fmt.Fprintf(e.stdout, "weights:      NOT USABLE: %v\n", err)
+		return fmt.Errorf("%s: %w", file, err)
+	}
 	return nil
 }

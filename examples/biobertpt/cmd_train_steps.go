@@ -141,6 +141,9 @@ func runTrainSteps(e *env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("step %d (batch %d): %w", step+1, k, err)
 		}
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return fmt.Errorf("step %d (batch %d): loss %v: %w", step+1, k, l, bert.ErrNonFinite)
+		}
 		if *clip > 0 {
 			if _, err := optim.ClipGradNorm(ops, *clip); err != nil {
 				return fmt.Errorf("step %d: %w", step+1, err)
