@@ -1,12 +1,15 @@
 package tokenize
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 )
 
 // hfConfig is the subset of tokenizer_config.json the tokenizer uses.
@@ -21,6 +24,9 @@ type hfConfig struct {
 	ClsToken             any    `json:"cls_token,omitempty"`
 	MaskToken            any    `json:"mask_token,omitempty"`
 	TokenizerClass       string `json:"tokenizer_class,omitempty"`
+	// AdditionalSpecialTokens are never split by HF; only checked to be
+	// empty or among the five special tokens (checkAddedTokens).
+	AdditionalSpecialTokens []any `json:"additional_special_tokens,omitempty"`
 }
 
 // tokenString reads a special token written as a string or as an
@@ -104,7 +110,7 @@ func LoadTokenizerJSON(path string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenize: read tokenizer.json: %w", err)
 	}
 	var doc tokenizerJSON
-	if err := json.Unmarshal(data, &doc); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(data, utf8BOM), &doc); err != nil {
 		return nil, fmt.Errorf("tokenize: %s: %w", path, err)
 	}
 	m := doc.Model
@@ -151,8 +157,74 @@ func LoadTokenizerJSON(path string) (*Tokenizer, error) {
 		lo, sa, ch := o.Lowercase, o.StripAccents, o.TokenizeChinese
 		cfg.apply(&o)
 		o.Lowercase, o.StripAccents, o.TokenizeChinese = lo, sa, ch // tokenizer.json wins, as in HF
+		if err := checkAdditionalSpecials(cfg, o, filepath.Join(filepath.Dir(path), "tokenizer_config.json")); err != nil {
+			return nil, err
+		}
+	}
+	for i, a := range doc.AddedTokens {
+		if a.ID < 0 || a.ID >= len(tokens) || tokens[a.ID] != a.Content {
+			return nil, fmt.Errorf("tokenize: %s: added_tokens[%d] %q (id %d) is not in model.vocab with that id: tokens added to a WordPiece vocabulary are not supported", path, i, a.Content, a.ID)
+		}
+		if !isSpecialName(o, a.Content) {
+			return nil, fmt.Errorf("tokenize: %s: added_tokens[%d] %q: only the special tokens (%s) are supported as added tokens (HF never splits an added token, this tokenizer would)", path, i, a.Content, strings.Join(specialNames(o), " "))
+		}
 	}
 	return New(tokens, o, path)
+}
+
+// specialNames lists o's five special tokens.
+func specialNames(o Options) []string {
+	return []string{o.UnkToken, o.SepToken, o.PadToken, o.ClsToken, o.MaskToken}
+}
+
+func isSpecialName(o Options, s string) bool {
+	for _, n := range specialNames(o) {
+		if s == n {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAdditionalSpecials refuses tokenizer_config.json's
+// additional_special_tokens other than o's five special tokens: HF keeps
+// them whole, this tokenizer would split them.
+func checkAdditionalSpecials(c *hfConfig, o Options, path string) error {
+	for i, v := range c.AdditionalSpecialTokens {
+		if tok := tokenString(v, ""); !isSpecialName(o, tok) {
+			return fmt.Errorf("tokenize: %s: additional_special_tokens[%d] %q: only the special tokens (%s) are supported (HF never splits an additional special token, this tokenizer would)", path, i, tok, strings.Join(specialNames(o), " "))
+		}
+	}
+	return nil
+}
+
+// checkAddedTokensFile refuses an added_tokens.json (written by HF's slow
+// tokenizers beside vocab.txt) that adds anything but o's special tokens at
+// their vocab.txt ids; a missing file is fine.
+func checkAddedTokensFile(path string, tokens []string, o Options) error {
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("tokenize: read added tokens: %w", err)
+	}
+	var added map[string]int
+	if err := json.Unmarshal(bytes.TrimPrefix(data, utf8BOM), &added); err != nil {
+		return fmt.Errorf("tokenize: %s: %w", path, err)
+	}
+	names := make([]string, 0, len(added))
+	for tok := range added {
+		names = append(names, tok)
+	}
+	sort.Strings(names)
+	for _, tok := range names {
+		id := added[tok]
+		if id < 0 || id >= len(tokens) || tokens[id] != tok || !isSpecialName(o, tok) {
+			return fmt.Errorf("tokenize: %s: added token %q (id %d): only the special tokens at their vocab.txt ids are supported (HF never splits an added token, this tokenizer would)", path, tok, id)
+		}
+	}
+	return nil
 }
 
 func readConfig(path string) (*hfConfig, error) {
@@ -164,7 +236,7 @@ func readConfig(path string) (*hfConfig, error) {
 		return nil, fmt.Errorf("tokenize: read config: %w", err)
 	}
 	var c hfConfig
-	if err := json.Unmarshal(data, &c); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(data, utf8BOM), &c); err != nil {
 		return nil, fmt.Errorf("tokenize: %s: %w", path, err)
 	}
 	return &c, nil
@@ -174,7 +246,13 @@ func readConfig(path string) (*hfConfig, error) {
 // do_lower_case, strip_accents, tokenize_chinese_chars, model_max_length,
 // special token names) or, without vocab.txt, tokenizer.json. Without a
 // tokenizer_config.json the options are DefaultOptions() (cased; note that
-// HF's BertTokenizer would default to do_lower_case=True).
+// HF's BertTokenizer would default to do_lower_case=True). vocab.txt is
+// read by ReadVocab (any line ends, a byte order mark dropped); the JSON
+// files may start with a byte order mark too. Tokens that HF would keep
+// whole and this tokenizer would split are refused, naming the file and
+// the token: added tokens (added_tokens.json, tokenizer.json's
+// added_tokens) and additional_special_tokens other than the five special
+// tokens.
 func Load(dir string) (*Tokenizer, error) {
 	vp := filepath.Join(dir, "vocab.txt")
 	if !fileExists(vp) {
@@ -191,8 +269,18 @@ func Load(dir string) (*Tokenizer, error) {
 	}
 	if cfg != nil {
 		cfg.apply(&o)
+		if err := checkAdditionalSpecials(cfg, o, filepath.Join(dir, "tokenizer_config.json")); err != nil {
+			return nil, err
+		}
 	}
-	return LoadVocabFile(vp, o)
+	tokens, err := ReadVocab(vp)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAddedTokensFile(filepath.Join(dir, "added_tokens.json"), tokens, o); err != nil {
+		return nil, err
+	}
+	return New(tokens, o, vp)
 }
 
 // Save writes vocab.txt, tokenizer_config.json, special_tokens_map.json and
@@ -274,11 +362,7 @@ func (t *Tokenizer) tokenizerJSON() map[string]any {
 }
 
 func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("tokenize: save: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteBytes(path, data); err != nil {
 		return fmt.Errorf("tokenize: save: %w", err)
 	}
 	return nil

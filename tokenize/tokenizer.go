@@ -105,7 +105,7 @@ func New(tokens []string, o Options, source string) (*Tokenizer, error) {
 	}{{o.UnkToken, &t.unk}, {o.ClsToken, &t.cls}, {o.SepToken, &t.sep}, {o.PadToken, &t.pad}, {o.MaskToken, &t.mask}} {
 		id, ok := t.voc.id(sp.name)
 		if !ok {
-			return nil, fmt.Errorf("tokenize: vocab %s: special token %q missing", source, sp.name)
+			return nil, fmt.Errorf("tokenize: vocab %s: special token %q missing%s", source, sp.name, missingHint(tokens, sp.name))
 		}
 		*sp.dst = id
 		dup := false
@@ -138,12 +138,17 @@ func New(tokens []string, o Options, source string) (*Tokenizer, error) {
 }
 
 // ReadVocab reads a vocab.txt: one token a line, id = line number (from 0).
-// Only the trailing "\n" is removed, as transformers' load_vocab does.
+// Lines end as in Python's text mode, which transformers' load_vocab reads
+// them in: "\n", "\r\n" or a lone "\r" (a vocabulary saved on Windows
+// reads as on Linux); only the line end is removed, the rest of the line
+// (spaces included) is the token. A UTF-8 byte order mark before the first
+// token is dropped.
 func ReadVocab(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("tokenize: read vocab: %w", err)
 	}
+	data = normalizeVocabText(data)
 	if len(data) == 0 {
 		return nil, fmt.Errorf("tokenize: vocab %s: empty", path)
 	}
