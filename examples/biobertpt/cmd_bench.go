@@ -7,6 +7,7 @@ import (
 	"log"
 
 	"github.com/biobertpt-go/biobertpt/internal/bench"
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
@@ -49,7 +50,7 @@ func runBench(e *env, args []string) error {
 	soak := fs.Int("soak", 0, "extra steps for the leak check (0 = off)")
 	maxMem := fs.Float64("max-memory", 0, "memory cap in GiB (0 = none): CUDA allocator cap, or peak host RSS on the CPU")
 	jsonOnly := fs.Bool("json", false, "print only the JSON line")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("batch", 1), cli.AtLeast("seq", 2), cli.AtLeast("steps", 1), cli.AtLeast("warmup", 0), cli.AtLeast("dropout", 0), cli.Below("dropout", 1), cli.AtLeast("soak", 0), cli.AtLeast("max-memory", 0), cli.Device("device")); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -69,12 +69,12 @@ func TestBenchErrors(t *testing.T) {
 		{"unknown dtype", []string{"-dtype", "fp8"}, 2, `DType "fp8"`},
 		{"unknown task", []string{"-task", "pos"}, 2, `Task "pos"`},
 		{"seq too long", []string{"-seq", "65"}, 2, "max_position_embeddings 64"},
-		{"zero steps", []string{"-steps", "0"}, 2, "Steps 0"},
+		{"zero steps", []string{"-steps", "0"}, 2, "-steps 0: want >= 1"},
 		{"bad device", []string{"-device", "tpu"}, 2, "want cpu, cuda or cuda:N"},
 		{"extra argument", []string{"x"}, 2, "unexpected arguments"},
 		{"tf32 on cpu", []string{"-dtype", "tf32"}, 1, "tf32"},
 		{"unknown adamw", []string{"-adamw", "lamb"}, 2, `AdamW "lamb"`},
-		{"negative max memory", []string{"-max-memory", "-1"}, 2, "MaxMemoryGiB -1"},
+		{"negative max memory", []string{"-max-memory", "-1"}, 2, "-max-memory -1: want >= 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer

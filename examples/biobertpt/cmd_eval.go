@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
 
@@ -36,7 +38,7 @@ func runEval(e *env, args []string) error {
 	delim := fs.String("d", "", "field delimiter (conlleval -d); default: white space")
 	raw := fs.Bool("r", false, "raw tags without B-/I- prefixes, one token a chunk (conlleval -r)")
 	oTag := fs.String("o", "O", "outside tag of raw input (conlleval -o)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("digits", 0), cli.AtMost("digits", 17), zeroOrOne("zero-division")); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -95,4 +97,14 @@ func runEval(e *env, args []string) error {
 		return err
 	}
 	return rep.WriteText(e.stdout, *digits)
+}
+
+// zeroOrOne requires a float flag to be 0 or 1.
+func zeroOrOne(flag string) cli.Rule {
+	return cli.Check(flag, func(v any) error {
+		if x, _ := v.(float64); x != 0 && x != 1 {
+			return errors.New("want 0 or 1")
+		}
+		return nil
+	})
 }

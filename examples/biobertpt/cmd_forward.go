@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/sugarme/gotch/ts"
@@ -32,7 +33,7 @@ func runForward(e *env, args []string) error {
 	head := fs.String("head", "base", "base (last_hidden_state), mlm or token-classification (logits)")
 	input := fs.String("input", "", `JSON file {"input_ids":[[...]],"attention_mask":[[...]],"token_type_ids":[[...]]}; "-" reads stdin`)
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.Device("device")); err != nil {
 		return err
 	}
 	if *model == "" || *input == "" || fs.NArg() > 0 {

@@ -73,7 +73,7 @@ func TestForwardCommandErrors(t *testing.T) {
 		{"mask rows", []string{"-model", model, "-head", "mlm", "-input", "-"}, `{"input_ids":[[1,2]],"attention_mask":[[1,1],[1,1]]}`, 1, "attention_mask has 2 rows"},
 		{"unknown field", []string{"-model", model, "-head", "mlm", "-input", "-"}, `{"ids":[[1]]}`, 1, "unknown field"},
 		{"id out of vocab", []string{"-model", model, "-head", "mlm", "-input", "-"}, `{"input_ids":[[1,500]]}`, 1, "input_ids values in [1, 500], want [0, 100)"},
-		{"bad device", []string{"-model", model, "-head", "mlm", "-input", "-", "-device", "tpu"}, `{"input_ids":[[1]]}`, 1, `device "tpu"`},
+		{"bad device", []string{"-model", model, "-head", "mlm", "-input", "-", "-device", "tpu"}, `{"input_ids":[[1]]}`, 2, `device "tpu"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 )
 
 func init() {
@@ -16,7 +17,7 @@ func init() {
 func runInfo(e *env, args []string) error {
 	fs := newFlags(e, "info", "-model DIR")
 	model := fs.String("model", "", "HF model directory (config.json + model.safetensors or pytorch_model.bin)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *model == "" || fs.NArg() > 0 {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/pretrain"
@@ -42,7 +43,7 @@ func runPerplexity(e *env, args []string) error {
 	fs.Uint64Var(&d.Seed, "seed", d.Seed, "seed of the masks")
 	fs.StringVar(&d.CacheDir, "cache-dir", "", "token cache directory (default: a temporary one)")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("block-size", 3), cli.AtLeast("batch", 1), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.Device("device")); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
@@ -28,7 +29,7 @@ func runPredict(e *env, args []string) error {
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	batch := fs.Int("batch", 32, "windows per forward pass")
 	maxLen := fs.Int("max-len", 0, "window length in sub-tokens (0 = 256, capped at the model's maximum)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.OneOf("format", "json", "conll"), cli.Device("device")); err != nil {
 		return err
 	}
 	if *model == "" || fs.NArg() > 0 {

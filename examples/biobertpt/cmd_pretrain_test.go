@@ -110,7 +110,7 @@ func TestPretrainCommandErrors(t *testing.T) {
 		{"model and config", []string{"-corpus", notes, "-out", out, "-model", "m", "-config", config, "-vocab", vocab}, 2, "not both"},
 		{"no corpus", []string{"-out", out, "-config", config, "-vocab", vocab}, 2, "no corpus"},
 		{"bad variant", []string{"-variant", "med", "-corpus", notes, "-out", out, "-config", config, "-vocab", vocab}, 2, `unknown variant "med"`},
-		{"bad lr", []string{"-lr", "-1", "-corpus", notes, "-out", out, "-config", config, "-vocab", vocab}, 2, "LR"},
+		{"bad lr", []string{"-lr", "-1", "-corpus", notes, "-out", out, "-config", config, "-vocab", vocab}, 2, "-lr -1: want > 0"},
 		{"bad device", []string{"-device", "tpu", "-corpus", notes, "-out", out, "-config", config, "-vocab", vocab}, 2, "tpu"},
 		{"empty corpus", []string{"-corpus", empty, "-out", out, "-config", config, "-vocab", vocab, "-block-size", "32"}, 1, "empty corpus"},
 		{"vocab mismatch", []string{"-corpus", notes, "-out", out, "-config", config, "-vocab", small, "-block-size", "32"}, 1, "does not belong to the model"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sugarme/gotch"
 
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/torchsetup"
 )
 
@@ -23,7 +24,7 @@ func init() {
 func runSetupCmd(e *env, args []string) error {
 	fs := newFlags(e, "setup", "[-no-apt]")
 	noApt := fs.Bool("no-apt", false, "never run apt-get install")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(e.stderr, "setup: "+format+"\n", a...) }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
 )
 
@@ -36,7 +37,7 @@ func runStats(e *env, args []string) error {
 	lenient := fs.Bool("lenient", false, "turn format errors into warnings (counted, listed on stderr)")
 	tagCol := fs.Int("tag-column", 0, "conll: 1-based tag column (0 = last, negative from the end)")
 	scheme := fs.String("scheme", "IOB2", "conll: tagging scheme of the file (IOB2, IOB1, IO, IOE1, IOE2, IOBES, BILOU)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *kind == "" || *data == "" || fs.NArg() > 0 {
@@ -44,6 +45,13 @@ func runStats(e *env, args []string) error {
 	}
 	if *writeSplit != "" && *split == "" {
 		return usagef("stats: -write-split needs -split")
+	}
+	var trainFrac, devFrac float64
+	if *split != "" {
+		var err error
+		if trainFrac, devFrac, err = parseFractions(*split); err != nil {
+			return err
+		}
 	}
 	c, err := readCorpus(*kind, *data, *lenient, *tagCol, *scheme)
 	if err != nil {
@@ -61,11 +69,7 @@ func runStats(e *env, args []string) error {
 	}
 	out := statsOutput{Stats: ner.ComputeStats(c)}
 	if *split != "" {
-		train, dev, err := parseFractions(*split)
-		if err != nil {
-			return err
-		}
-		s, err := ner.SplitDocuments(c, train, dev, *seed)
+		s, err := ner.SplitDocuments(c, trainFrac, devFrac, *seed)
 		if err != nil {
 			return err
 		}
@@ -114,6 +118,10 @@ func parseFractions(s string) (train, dev float64, err error) {
 	dev, err2 := strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
 	if err1 != nil || err2 != nil {
 		return 0, 0, usagef("-split %q: want train,dev fractions such as 0.6,0.2", s)
+	}
+	// The negated form also refuses NaN.
+	if !(train > 0 && train <= 1 && dev >= 0 && train+dev <= 1+1e-9) {
+		return 0, 0, usagef("-split %q: want 0 < train <= 1, dev >= 0 and train+dev <= 1", s)
 	}
 	return train, dev, nil
 }

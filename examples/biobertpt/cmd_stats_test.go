@@ -103,7 +103,7 @@ func TestStatsErrors(t *testing.T) {
 		{[]string{"stats", "-corpus", "conll", "-data", dir, "-scheme", "XYZ"}, 2, "unknown scheme"},
 		{[]string{"stats", "-corpus", "conll", "-data", dir, "-write-split", dir}, 2, "needs -split"},
 		{[]string{"stats", "-corpus", "conll", "-data", filepath.Join(dir, "absent")}, 1, "absent"},
-		{[]string{"stats", "-corpus", "conll", "-data", dir, "-split", "0.9,0.2"}, 1, "fractions"},
+		{[]string{"stats", "-corpus", "conll", "-data", dir, "-split", "0.9,0.2"}, 2, "train+dev <= 1"},
 	} {
 		code, _, errs := runStatsCmd(t, tc.args...)
 		assert.Equal(t, tc.code, code, "%v: %s", tc.args, errs)

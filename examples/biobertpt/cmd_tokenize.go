@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
@@ -26,7 +27,7 @@ func runTokenize(e *env, args []string) error {
 	vocab := fs.String("vocab", "", "vocab.txt (or a directory with vocab.txt/tokenizer.json)")
 	lower := fs.Bool("lower", false, "lowercase and strip accents (uncased vocabularies)")
 	words := fs.Bool("words", false, "each line is one sentence of tab-separated words; adds word_ids (offsets are within each word)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *vocab == "" || fs.NArg() > 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
@@ -70,7 +71,7 @@ func runTrainSteps(e *env, args []string) error {
 	clip := fs.Float64("clip", 1.0, "gradient clipping max norm (0 = off)")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	seed := fs.Int64("seed", 42, "libtorch seed (dropout)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("steps", 1), cli.AtLeast("lr", 0), cli.AtLeast("warmup-steps", 0), cli.AtLeast("weight-decay", 0), cli.AtLeast("clip", 0), cli.OneOf("head", "token-classification", "mlm"), cli.Device("device")); err != nil {
 		return err
 	}
 	if *model == "" || *batchesPath == "" || *steps < 1 || fs.NArg() > 0 {

@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	alpha := fs.Float64("alpha", 0.05, "significance level")
 	adjust := fs.String("adjust", "holm", "multiple-comparison correction: holm, bonferroni or none")
 	noChart := fs.Bool("no-chart", false, "do not draw the charts")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("bootstrap", 1), cli.Above("confidence", 0), cli.Below("confidence", 1), cli.Above("alpha", 0), cli.Below("alpha", 1)); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {

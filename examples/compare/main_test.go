@@ -271,7 +271,7 @@ func TestRunErrors(t *testing.T) {
 		{"not the schema", []string{bad}, `no "per_type"`},
 		{"duplicate", []string{dirs[0], dirs[0]}, `model "good" on corpus "CLINpt" twice`},
 		{"bad adjust", []string{"-adjust", "sidak", dirs[0]}, "-adjust"},
-		{"bad confidence", []string{"-confidence", "2", dirs[0]}, "Confidence"},
+		{"bad confidence", []string{"-confidence", "2", dirs[0]}, "-confidence 2: want < 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

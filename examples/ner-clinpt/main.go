@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "", "CLINpt directory (required)")
 	sheet := fs.String("sheet", "", "worksheet to read (default: the first)")
 	train := cli.BindNERTrain(fs, ner.DefaultTrainOptions(), cli.NERHelp{Docs: "documents", Malformed: "rows", Resume: true})
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, train.Rules()...); err != nil {
 		return err
 	}
 	switch {

@@ -104,7 +104,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"no data", []string{"-out", "x"}, "-data is required"},
 		{"no out", []string{"-data", "x"}, "-out is required"},
-		{"lr", []string{"-data", "x", "-out", "y", "-lr", "0"}, "LR"},
+		{"lr", []string{"-data", "x", "-out", "y", "-lr", "0"}, "-lr 0: want > 0"},
 		{"device", []string{"-data", "x", "-out", "y", "-device", "gpu"}, "-device"},
 		{"argument", []string{"-data", "x", "-out", "y", "z"}, "unexpected argument"},
 	} {

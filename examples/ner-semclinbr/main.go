@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "", "SemClinBr directory of XML notes (required)")
 	groupsFlag := fs.String("groups", "", "comma-separated groups to train (default: every label of the training split)")
 	train := cli.BindNERTrain(fs, ner.DefaultTrainOptions(), cli.NERHelp{Docs: "notes", Malformed: "annotations", PerGroup: true})
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, train.Rules()...); err != nil {
 		return err
 	}
 	switch {

@@ -191,7 +191,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"no data", []string{"-out", "x"}, "-data is required"},
 		{"no out", []string{"-data", "x"}, "-out is required"},
-		{"epochs", []string{"-data", "x", "-out", "y", "-epochs", "0"}, "Epochs"},
+		{"epochs", []string{"-data", "x", "-out", "y", "-epochs", "0"}, "-epochs 0: want >= 1"},
 		{"device", []string{"-data", "x", "-out", "y", "-device", "gpu"}, "-device"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { testutil.UsageError(t, run, tc.args, tc.want) })

@@ -92,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	resume := fs.Bool("resume", false, "continue from the latest checkpoint in -out")
 	workers := fs.Int("workers", 0, "goroutines encoding the corpus (0: all cores)")
 	eval := fs.String("eval", "", "comma-separated held-out files: print the perplexity of the starting and the final model on them")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("max-steps", 0), cli.AtLeast("batch", 1), cli.AtLeast("grad-accum", 1), cli.Above("lr", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("block-size", 3), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.AtLeast("validation-fraction", 0), cli.Below("validation-fraction", 1), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("log-steps", 1), cli.AtLeast("max-memory", 0), cli.AtLeast("workers", 0), cli.Device("device")); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

@@ -75,7 +75,7 @@ func TestRunErrors(t *testing.T) {
 		{"clin without files", []string{"-out", "x", "-variant", "clin"}, "no files for stage clin"},
 		{"all without bio", []string{"-out", "x", "-variant", "all", "-corpus-clin", clin}, "no files for stage bio"},
 		{"bio flag on clin", []string{"-out", "x", "-variant", "clin", "-corpus-clin", clin, "-corpus-bio", bio}, "has no bio stage"},
-		{"lr", []string{"-out", "x", "-corpus-clin", clin, "-lr", "0"}, "LR"},
+		{"lr", []string{"-out", "x", "-corpus-clin", clin, "-lr", "0"}, "-lr 0: want > 0"},
 		{"format", []string{"-out", "x", "-corpus-clin", clin, "-format", "xml"}, "-format"},
 		{"unnamed corpus", []string{"-out", "x", "-corpus", clin}, "name every path"},
 		{"config without vocab", []string{"-out", "x", "-corpus-clin", clin, "-config", "c.json"}, "Config and Vocab"},

@@ -106,7 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.heads, "heads", 4, "small model: attention heads")
 	fs.IntVar(&c.intermediate, "intermediate", 256, "small model: feed-forward size")
 	fs.BoolVar(&c.offline, "offline", false, "with -model: use the HF cache only (as HF_HUB_OFFLINE=1)")
-	if err := fs.Parse(args); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 0), cli.AtLeast("lr", 0), cli.AtLeast("batch", 0), cli.AtLeast("pretrain-steps", 0), cli.Above("pretrain-lr", 0), cli.AtLeast("max-len", 16), cli.AtLeast("hidden", 1), cli.AtLeast("layers", 1), cli.AtLeast("heads", 1), cli.AtLeast("intermediate", 1), cli.Device("device")); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {

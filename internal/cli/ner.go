@@ -2,6 +2,7 @@ package cli
 
 import (
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/biobertpt-go/biobertpt/bert"
@@ -84,6 +85,25 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 		fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue from -out/checkpoint")
 	}
 	return f
+}
+
+// Rules returns the ranges of NERTrain's numeric flags and -device, for
+// ParseFlags: each flag is named in the error rather than the option field
+// behind it.
+func (f *NERTrain) Rules() []Rule {
+	return []Rule{
+		AtLeast("epochs", 1), Above("lr", 0), AtLeast("batch", 1), AtLeast("eval-batch", 1),
+		AtLeast("grad-accum", 1), AtLeast("log-steps", 1), AtLeast("max-memory", 0),
+		AtLeast("max-len", 3), AtLeast("weight-decay", 0), AtLeast("warmup-ratio", 0), AtMost("warmup-ratio", 1),
+		Above("train", 0), AtMost("train", 1), AtLeast("dev", 0), Below("dev", 1),
+		Check("dev", func(v any) error {
+			if d, _ := v.(float64); f.train+d > 1+1e-9 {
+				return fmt.Errorf("want -train + -dev <= 1 (-train is %v)", f.train)
+			}
+			return nil
+		}),
+		AtLeast("max-steps", 0), Device("device"),
+	}
 }
 
 // Options returns the training options with OutDir -out and Log log. The
