@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
 
@@ -207,13 +208,11 @@ func (ge *GroupEvaluation) WriteFiles(dir, prefix string) error {
 	if err != nil {
 		return fmt.Errorf("ner: write group evaluation: %w", err)
 	}
-	for _, f := range []struct{ name, data string }{
-		{prefix + MultiLabelReportName, txt.String()},
-		{prefix + MultiLabelReportJSONName, string(b) + "\n"},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.data), 0o644); err != nil {
-			return fmt.Errorf("ner: write group evaluation: %w", err)
-		}
+	if err := atomicfile.WriteFiles(
+		atomicfile.File{Path: filepath.Join(dir, prefix+MultiLabelReportName), Data: []byte(txt.String())},
+		atomicfile.File{Path: filepath.Join(dir, prefix+MultiLabelReportJSONName), Data: append(b, '\n')},
+	); err != nil {
+		return fmt.Errorf("ner: write group evaluation: %w", err)
 	}
 	return nil
 }

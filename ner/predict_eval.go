@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
 
@@ -70,7 +71,9 @@ func (ev *Evaluation) ConllevalReport() (string, error) {
 // WriteFiles writes into dir, each name prefixed with prefix:
 // "report.txt" (seqeval-style table, 4 digits), "report.json"
 // (metrics.Report as JSON), "conlleval.txt" (conlleval.pl's report) and
-// "predictions.txt" (conlleval's input format, see Conll).
+// "predictions.txt" (conlleval's input format, see Conll). The four are
+// written together (atomicfile.WriteFiles): a failure such as a full disk
+// leaves every one of them as it was, never empty or cut short.
 func (ev *Evaluation) WriteFiles(dir, prefix string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("ner: write evaluation: %w", err)
@@ -87,15 +90,17 @@ func (ev *Evaluation) WriteFiles(dir, prefix string) error {
 	if err != nil {
 		return err
 	}
+	var files []atomicfile.File
 	for _, f := range []struct{ name, data string }{
 		{"report.txt", txt.String()},
 		{"report.json", string(js) + "\n"},
 		{"conlleval.txt", ce},
 		{"predictions.txt", ev.Conll()},
 	} {
-		if err := os.WriteFile(filepath.Join(dir, prefix+f.name), []byte(f.data), 0o644); err != nil {
-			return fmt.Errorf("ner: write evaluation: %w", err)
-		}
+		files = append(files, atomicfile.File{Path: filepath.Join(dir, prefix+f.name), Data: []byte(f.data)})
+	}
+	if err := atomicfile.WriteFiles(files...); err != nil {
+		return fmt.Errorf("ner: write evaluation: %w", err)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 )
 
 // Split is a partition of a corpus into training, development and test
@@ -154,11 +156,13 @@ var splitFiles = [3]string{"train.txt", "dev.txt", "test.txt"}
 
 // WriteFileLists writes the document IDs of each part to dir/train.txt,
 // dir/dev.txt and dir/test.txt, one ID a line, in part order, creating dir
-// when needed. ReadFileLists rebuilds the split from them.
+// when needed, all three or none (atomicfile.WriteFiles). ReadFileLists
+// rebuilds the split from them.
 func (s Split) WriteFileLists(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("ner: write split: %w", err)
 	}
+	var files []atomicfile.File
 	for i, part := range []*Corpus{s.Train, s.Dev, s.Test} {
 		var b strings.Builder
 		if part != nil {
@@ -170,14 +174,10 @@ func (s Split) WriteFileLists(dir string) error {
 				b.WriteByte('\n')
 			}
 		}
-		path := filepath.Join(dir, splitFiles[i])
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-			return fmt.Errorf("ner: write split: %w", err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			return fmt.Errorf("ner: write split: %w", err)
-		}
+		files = append(files, atomicfile.File{Path: filepath.Join(dir, splitFiles[i]), Data: []byte(b.String())})
+	}
+	if err := atomicfile.WriteFiles(files...); err != nil {
+		return fmt.Errorf("ner: write split: %w", err)
 	}
 	return nil
 }

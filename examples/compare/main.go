@@ -28,6 +28,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
@@ -131,7 +132,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	md := a.markdown(images)
 	reportPath := filepath.Join(*out, "report.md")
-	if err := os.WriteFile(reportPath, []byte(md), 0o644); err != nil {
+	if err := atomicfile.WriteBytes(reportPath, []byte(md)); err != nil {
 		return err
 	}
 	if _, err := io.WriteString(stdout, md); err != nil {

@@ -3,13 +3,18 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
+	"path/filepath"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 )
 
 // ciBars draws vertical interval bars at data x positions shifted by a
@@ -98,7 +103,16 @@ func drawChart(ca *CorpusAnalysis, path string) (err error) {
 		{Value: 0, Label: "0"}, {Value: 0.2, Label: "0.2"}, {Value: 0.4, Label: "0.4"},
 		{Value: 0.6, Label: "0.6"}, {Value: 0.8, Label: "0.8"}, {Value: 1, Label: "1"},
 	})
-	if err := p.Save(width, height, path); err != nil {
+	// p.Save would create path directly; a full disk would leave half a
+	// PNG. Render first, then write atomically.
+	wt, err := p.WriterTo(width, height, strings.TrimPrefix(filepath.Ext(path), "."))
+	if err != nil {
+		return fmt.Errorf("chart %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
+		return err
+	}); err != nil {
 		return fmt.Errorf("chart %s: %w", path, err)
 	}
 	return nil

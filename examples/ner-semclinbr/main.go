@@ -32,6 +32,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/metrics"
@@ -355,17 +356,16 @@ func writeOutputs(dir string, rep *metrics.Report, groups []string, ents map[str
 		}
 		pt.WriteString("\n")
 	}
+	var files []atomicfile.File
 	for _, f := range []struct{ name, data string }{
 		{"test_report.txt", txt.String()},
 		{"test_report.json", string(js) + "\n"},
 		{"test_entities.txt", et.String()},
 		{"test_predictions.tsv", pt.String()},
 	} {
-		if err := os.WriteFile(filepath.Join(dir, f.name), []byte(f.data), 0o644); err != nil {
-			return err
-		}
+		files = append(files, atomicfile.File{Path: filepath.Join(dir, f.name), Data: []byte(f.data)})
 	}
-	return nil
+	return atomicfile.WriteFiles(files...)
 }
 
 func joinSet(s []string) string {

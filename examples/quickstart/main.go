@@ -37,6 +37,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
@@ -363,10 +364,7 @@ func writeNotes(dir string) (train, eval string, nTrain, nEval int, err error) {
 		}
 	}
 	train, eval = filepath.Join(dir, "train.txt"), filepath.Join(dir, "eval.txt")
-	if err := os.WriteFile(train, []byte(tb.String()), 0o644); err != nil {
-		return "", "", 0, 0, err
-	}
-	if err := os.WriteFile(eval, []byte(eb.String()), 0o644); err != nil {
+	if err := atomicfile.WriteFiles(atomicfile.File{Path: train, Data: []byte(tb.String())}, atomicfile.File{Path: eval, Data: []byte(eb.String())}); err != nil {
 		return "", "", 0, 0, err
 	}
 	return train, eval, nTrain, nEval, nil
@@ -386,7 +384,7 @@ func writeNER(dir string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, filepath.Base(path)), b, 0o644)
+		return atomicfile.WriteBytes(filepath.Join(dir, filepath.Base(path)), b)
 	})
 }
 

@@ -14,37 +14,18 @@ import (
 // error (including one returned by write) the temporary file is removed and
 // path is left as it was.
 func WriteFile(path string, write func(w io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	w, err := Create(path)
 	if err != nil {
-		return fmt.Errorf("atomicfile: write %s: %w", path, err)
+		return err
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
+	defer w.Abort()
+	if err := write(w); err != nil {
+		if w.err != nil { // the file's own write error, already wrapped
+			return w.err
 		}
-	}()
-	if err = write(f); err != nil {
 		return fmt.Errorf("atomicfile: write %s: %w", path, err)
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("atomicfile: write %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("atomicfile: sync %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("atomicfile: close %s: %w", path, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("atomicfile: rename into %s: %w", path, err)
-	}
-	if err = SyncDir(dir); err != nil {
-		return fmt.Errorf("atomicfile: write %s: %w", path, err)
-	}
-	return nil
+	return w.Commit()
 }
 
 // WriteBytes is WriteFile for data already in memory.
@@ -53,6 +34,196 @@ func WriteBytes(path string, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// tempFile is what Writer needs of the temporary *os.File (tests wrap it
+// to fail like a full disk).
+type tempFile interface {
+	io.Writer
+	Name() string
+	Chmod(os.FileMode) error
+	Sync() error
+	Close() error
+}
+
+// createTemp opens a new temporary file in dir named after base.
+type createTemp func(dir, base string) (tempFile, error)
+
+func osCreateTemp(dir, base string) (tempFile, error) {
+	return os.CreateTemp(dir, "."+base+".tmp-*")
+}
+
+// Writer writes one file atomically as a stream, for output too large to
+// build in memory: Create opens a temporary file beside the target, Commit
+// syncs it, renames it over the target and syncs the directory. Until
+// Commit the target is untouched; Abort, or any failed Write or Commit,
+// removes the temporary file. Use it as
+//
+//	w, err := atomicfile.Create(path)
+//	if err != nil { return err }
+//	defer w.Abort() // no-op after a successful Commit
+//	... write to w ...
+//	return w.Commit()
+type Writer struct {
+	path    string
+	f       tempFile
+	err     error // the first write error, returned again by Commit
+	flushed bool  // synced and closed
+	done    bool  // committed or aborted
+}
+
+// Create opens a Writer for path. The directory must exist.
+func Create(path string) (*Writer, error) {
+	return create(path, osCreateTemp)
+}
+
+func create(path string, open createTemp) (*Writer, error) {
+	f, err := open(filepath.Dir(path), filepath.Base(path))
+	if err != nil {
+		return nil, fmt.Errorf("atomicfile: write %s: %w", path, err)
+	}
+	return &Writer{path: path, f: f}, nil
+}
+
+// Write writes to the temporary file. After a failed Write, later ones
+// fail too and Commit returns the first error.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.done || w.flushed {
+		return 0, fmt.Errorf("atomicfile: write %s: %w", w.path, os.ErrClosed)
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := w.f.Write(p)
+	if err != nil {
+		w.err = fmt.Errorf("atomicfile: write %s: %w", w.path, err)
+		return n, w.err
+	}
+	return n, nil
+}
+
+// Commit makes the written bytes the content of the target: fsync, rename,
+// fsync of the directory. On error the temporary file is removed and the
+// target is as it was.
+func (w *Writer) Commit() (err error) {
+	if w.done {
+		return fmt.Errorf("atomicfile: commit %s: %w", w.path, os.ErrClosed)
+	}
+	if err := w.finish(); err != nil {
+		return err
+	}
+	w.done = true
+	if err := SyncDir(filepath.Dir(w.path)); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// finish flushes the temporary file and renames it over the target, or
+// removes it on error.
+func (w *Writer) finish() (err error) {
+	defer func() {
+		if err != nil {
+			w.Abort()
+		}
+	}()
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if err := os.Rename(w.f.Name(), w.path); err != nil {
+		return fmt.Errorf("atomicfile: rename into %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// flush makes the temporary file complete on disk: mode, fsync, close.
+func (w *Writer) flush() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.flushed {
+		return nil
+	}
+	if err := w.f.Chmod(0o644); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", w.path, err)
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: sync %s: %w", w.path, err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("atomicfile: close %s: %w", w.path, err)
+	}
+	w.flushed = true
+	return nil
+}
+
+// Abort removes the temporary file and leaves the target as it was. It does
+// nothing after Commit or a previous Abort, so it can be deferred.
+func (w *Writer) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	if !w.flushed {
+		w.f.Close()
+	}
+	if err := os.Remove(w.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("atomicfile: abort %s: %w", w.path, err)
+	}
+	return nil
+}
+
+// File is one file for WriteFiles: where and what.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// WriteFiles writes several files together, so that a failure while
+// writing (a full disk, a quota) changes none of them: each file is written
+// to a temporary file beside its target and synced; only when all are
+// written are they renamed into place, in order, and their directories
+// synced. On a write error every temporary file is removed and every target
+// is as it was. (Renames need no space; if one still fails, the files
+// renamed before it are new and the rest as they were.)
+func WriteFiles(files ...File) error {
+	return writeFiles(files, osCreateTemp)
+}
+
+func writeFiles(files []File, open createTemp) error {
+	ws := make([]*Writer, 0, len(files))
+	defer func() {
+		for _, w := range ws {
+			w.Abort()
+		}
+	}()
+	for _, f := range files {
+		w, err := create(f.Path, open)
+		if err != nil {
+			return err
+		}
+		ws = append(ws, w)
+		if _, err := w.Write(f.Data); err != nil {
+			return err
+		}
+		if err := w.flush(); err != nil {
+			return err
+		}
+	}
+	dirs := map[string]bool{}
+	for _, w := range ws {
+		if err := w.finish(); err != nil {
+			return err
+		}
+		w.done = true
+		dirs[filepath.Dir(w.path)] = true
+	}
+	for d := range dirs {
+		if err := SyncDir(d); err != nil {
+			return fmt.Errorf("atomicfile: write %s: %w", d, err)
+		}
+	}
+	return nil
 }
 
 // SyncDir fsyncs a directory, making renames and creations in it durable.
