@@ -144,6 +144,7 @@ func LoadConfig(path string) (*Config, error) {
 		return nil, fmt.Errorf("bert: config: %w", err)
 	}
 	c := DefaultConfig()
+	b = bytes.TrimPrefix(b, []byte("\uFEFF")) // a byte order mark from a Windows editor
 	if err := json.Unmarshal(b, c); err != nil {
 		return nil, fmt.Errorf("bert: config %s: %w", path, err)
 	}

@@ -189,3 +189,17 @@ func BenchmarkCheckFinite(b *testing.B) {
 		}
 	}
 }
+
+// TestLoadConfigBOM: a config.json saved with a byte order mark loads.
+func TestLoadConfigBOM(t *testing.T) {
+	src := filepath.Join("testdata", "tiny", "mlm", ConfigFile)
+	b, err := os.ReadFile(src)
+	require.NoError(t, err)
+	p := filepath.Join(t.TempDir(), ConfigFile)
+	require.NoError(t, os.WriteFile(p, append([]byte("\uFEFF"), b...), 0o644))
+	got, err := LoadConfig(p)
+	require.NoError(t, err)
+	want, err := LoadConfig(src)
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
