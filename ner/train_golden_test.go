@@ -33,7 +33,7 @@ func TestGoldenLosses(t *testing.T) {
 		"weighted": func(o *TrainOptions) {
 			o.Epochs, o.BatchSize = 1, 16
 			o.BalanceClasses, o.LabelAll = true, true
-			o.ClipNorm = 0.5
+			o.MaxGradNorm = 0.5
 			o.WeightDecay, o.WarmupRatio = 0, 0.3
 		},
 	}

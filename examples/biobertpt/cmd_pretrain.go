@@ -61,7 +61,7 @@ func runPretrain(e *env, args []string) error {
 	fs.IntVar(&d.SaveSteps, "save-steps", d.SaveSteps, "checkpoint every N steps (and at each epoch end); 0: epoch ends only")
 	fs.IntVar(&d.SaveTotalLimit, "save-total-limit", 0, "keep at most N checkpoints per stage; 0 keeps all")
 	fs.IntVar(&d.LogSteps, "log-steps", d.LogSteps, "progress and metrics every N steps")
-	seed := fs.Uint64("seed", d.Seed, "seed of data order, masks, dropout and initialisation")
+	seed := fs.Int64("seed", d.Seed, "seed of data order, masks, dropout and initialisation")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
 	fs.Float64Var(&d.MaxMemoryGiB, "max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
@@ -112,9 +112,11 @@ func runPretrain(e *env, args []string) error {
 	if *split {
 		o.Corpus.Split, o.Corpus.SplitName = pretrain.SplitSentences, pretrain.SentenceSplitName
 	}
-	if o.Device, err = torchutil.ParseDevice(*device); err != nil {
+	dev, err := torchutil.ParseDevice(*device)
+	if err != nil {
 		return usagef("%v", err)
 	}
+	o.Device = torchutil.DeviceString(dev)
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("%v", err)
 	}

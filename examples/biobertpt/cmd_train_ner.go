@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
@@ -50,7 +51,8 @@ func runTrainNER(e *env, args []string) error {
 	stride := fs.Int("stride", d.Stride, "sub-tokens shared by consecutive windows of a long sentence")
 	warmup := fs.Float64("warmup-ratio", d.WarmupRatio, "fraction of steps with linear warmup")
 	wd := fs.Float64("weight-decay", d.WeightDecay, "AdamW weight decay (not on biases and LayerNorm weights)")
-	clip := fs.Float64("clip", d.ClipNorm, "gradient clipping max norm (0 = off)")
+	clip := fs.Float64("max-grad-norm", d.MaxGradNorm, "gradient clipping max norm (0 = off)")
+	fs.Var(floatAlias{clip}, "clip", "the same as -max-grad-norm")
 	seed := fs.Int64("seed", d.Seed, "random seed (split, head init, shuffling, dropout)")
 	device := fs.String("device", d.Device, "cpu, cuda or cuda:N")
 	splitS := fs.String("split", "0.6,0.2", "train,dev fractions of the document groups (test is the rest)")
@@ -89,7 +91,7 @@ func runTrainNER(e *env, args []string) error {
 	}
 	o := d
 	o.Epochs, o.BatchSize, o.EvalBatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *evalBatch, *lr, *maxLen, *stride
-	o.WarmupRatio, o.WeightDecay, o.ClipNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
+	o.WarmupRatio, o.WeightDecay, o.MaxGradNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
 	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume = scheme, *accum, *early, *resume
 	o.LabelAll, o.BalanceClasses, o.MaxSteps, o.LogSteps, o.MaxMemoryGiB, o.CUDAGraph = *labelAll, *balance, *maxSteps, *logSteps, *maxMem, *graph
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
@@ -190,4 +192,23 @@ func mergeGroupModels(e *env, test *ner.Corpus, models []ner.GroupModel, o ner.T
 	}
 	fmt.Fprintf(e.stdout, "test, %d group models merged (%s):\n", len(models), filepath.Join(out, "test_"+ner.MultiLabelReportName))
 	return ge.WriteText(e.stdout, 4)
+}
+
+// floatAlias is a second flag name for a float64 flag's value.
+type floatAlias struct{ p *float64 }
+
+func (f floatAlias) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*f.p, 'g', -1, 64)
+}
+
+func (f floatAlias) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return err
+	}
+	*f.p = v
+	return nil
 }

@@ -84,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	val := fs.Float64("validation-fraction", def.ValidationFraction, "fraction of documents held out for validation perplexity (0: none)")
 	saveSteps := fs.Int("save-steps", def.SaveSteps, "checkpoint every N steps (0: at epoch ends only)")
 	saveLimit := fs.Int("save-total-limit", 0, "checkpoints kept per stage (0: all)")
-	seed := fs.Uint64("seed", def.Seed, "seed of initialisation, shuffling and masking")
+	seed := fs.Int64("seed", def.Seed, "seed of initialisation, shuffling and masking")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	precision := fs.String("precision", string(bert.DefaultPrecision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16); fp16 (CUDA only, dynamic loss scaling: GPUs without bf16)")
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA allocator cap, e.g. 11 for a 12 GB card; CPU: peak RSS); 0: none")
@@ -136,7 +136,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	o.BlockSize, o.MLMProbability, o.WholeWordMask, o.LineByLine = *block, *mlm, *wwm, *lineByLine
 	o.ValidationFraction, o.EvalEachEpoch = *val, *val > 0
 	o.SaveSteps, o.SaveTotalLimit, o.Seed = *saveSteps, *saveLimit, *seed
-	o.Device, o.Resume, o.Workers, o.Log = dev, *resume, *workers, stderr
+	o.Device, o.Resume, o.Workers, o.Log = torchutil.DeviceString(dev), *resume, *workers, stderr
 	o.MaxMemoryGiB, o.LogSteps = *maxMem, *logSteps
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("-precision: %v", err)
@@ -265,7 +265,11 @@ func perplexity(ctx context.Context, nameOrDir string, files []string, o pretrai
 	if err != nil {
 		return pretrain.PerplexityResult{}, err
 	}
-	m, _, err := bert.LoadForMaskedLM(dir, bert.LoadOptions{Device: o.Device})
+	dev, err := torchutil.ParseDevice(o.Device)
+	if err != nil {
+		return pretrain.PerplexityResult{}, err
+	}
+	m, _, err := bert.LoadForMaskedLM(dir, bert.LoadOptions{Device: dev})
 	if err != nil {
 		return pretrain.PerplexityResult{}, err
 	}
@@ -275,7 +279,7 @@ func perplexity(ctx context.Context, nameOrDir string, files []string, o pretrai
 	}
 	po := pretrain.DefaultPerplexityOptions()
 	po.BlockSize, po.MLMProbability, po.WholeWordMask = o.BlockSize, o.MLMProbability, o.WholeWordMask
-	po.LineByLine, po.Seed, po.Corpus, po.Device = o.LineByLine, o.Seed, o.Corpus, o.Device
+	po.LineByLine, po.Seed, po.Corpus, po.Device = o.LineByLine, uint64(o.Seed), o.Corpus, dev
 	fmt.Fprintf(stderr, "pretrain: perplexity of %s on %d file(s)\n", nameOrDir, len(files))
 	return pretrain.Perplexity(ctx, m, tok, files, po)
 }

@@ -321,8 +321,8 @@ func pretrainSmall(ctx context.Context, c *config, dev gotch.Device, trainTxt, e
 	o.SaveSteps = 0
 	o.SaveTotalLimit = 1
 	o.LogSteps = 50
-	o.Seed = uint64(c.seed)
-	o.Device = dev
+	o.Seed = c.seed
+	o.Device = torchutil.DeviceString(dev)
 	o.Log = stderr
 	fmt.Fprintf(stdout, "  continued masked-LM pretraining: %d steps, batch %d, blocks of %d, lr %g\n", o.MaxSteps, o.BatchSize, o.BlockSize, o.LR)
 	res, err := pretrain.Train(ctx, o)
