@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
@@ -64,6 +64,16 @@ type TrainResult struct {
 	Test *Evaluation
 	// StoppedEarly is set when EarlyStopping ended training.
 	StoppedEarly bool
+}
+
+// Best describes the model in BestDir for people: "epoch 7, dev micro F1
+// 0.8669", or "epoch 2 (no dev evaluation: the last epoch's model)" when
+// no dev split was evaluated (BestDevF1's -1 is never shown).
+func (r *TrainResult) Best() string {
+	if r.BestDevF1 < 0 {
+		return fmt.Sprintf("epoch %d (no dev evaluation: the last epoch's model)", r.BestEpoch)
+	}
+	return fmt.Sprintf("epoch %d, dev micro F1 %.4f", r.BestEpoch, r.BestDevF1)
 }
 
 // Train fine-tunes a BERT encoder with a fresh token-classification head
@@ -231,7 +241,12 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 	if tr.weights, err = classWeights(labels, counts, o.ClassWeights, o.BalanceClasses); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+	if err := PrepareOutDir(model, split, o); err != nil {
+		return nil, err
+	}
+	// A crash while best/ was being replaced leaves the previous best/
+	// moved aside: put it back.
+	if _, err := atomicfile.RecoverDir(filepath.Join(o.OutDir, BestDirName)); err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
 	}
 
@@ -322,7 +337,7 @@ func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := ev.WriteFiles(o.OutDir, "test_"); err != nil {
+		if err := writeTestReports(ev, o.OutDir); err != nil {
 			return nil, err
 		}
 		res.Test = ev
@@ -494,7 +509,7 @@ func (tr *trainer) saveEpochDir(epoch int) error {
 		return err
 	}
 	if old := epoch - tr.o.SaveEpochModels; old >= 1 {
-		return os.RemoveAll(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", old)))
+		return removeModelDir(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", old)))
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
 )
 
@@ -50,16 +49,6 @@ func taskState(c *engine.Checkpoint) (trainerState, error) {
 		return st, fmt.Errorf("%s: no labels in the checkpoint's state", c.Dir)
 	}
 	return st, nil
-}
-
-// saveModel writes the model and the tokenizer to dir atomically
-// (atomicfile.WriteDir: built beside dir, synced, swapped in).
-func (tr *trainer) saveModel(dir string) error {
-	err := atomicfile.WriteDir(dir, tr.SaveModel)
-	if err != nil {
-		return fmt.Errorf("ner: save %s: %w", dir, err)
-	}
-	return nil
 }
 
 func fileExists(p string) bool {

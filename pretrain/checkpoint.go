@@ -5,11 +5,9 @@ import (
 	"fmt"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
-	"github.com/biobertpt-go/biobertpt/internal/trainstate"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
@@ -69,20 +67,12 @@ func ReadCheckpoint(dir string) (step int, pos Position, info CheckpointInfo, er
 	return c.Step, pos, info, nil
 }
 
-// hasCheckpoints reports whether dir holds checkpoint directories.
-func hasCheckpoints(dir string) (string, bool) {
-	cs, err := trainstate.List(dir)
-	if err != nil || len(cs) == 0 {
-		return "", false
-	}
-	return cs[0].Dir, true
-}
-
 // saveModelDir writes the model and tokenizer to dir atomically
-// (atomicfile.WriteDir): dir appears only complete.
+// (engine.SaveModelDir): dir appears only complete, and files in an
+// existing dir that the trainer does not write are kept.
 func saveModelDir(dir string, m *bert.ForMaskedLM, tok *tokenize.Tokenizer) (err error) {
 	defer torchutil.Recover(&err)
-	err = atomicfile.WriteDir(dir, func(tmp string) error {
+	err = engine.SaveModelDir(dir, func(tmp string) error {
 		if err := m.Save(tmp); err != nil {
 			return err
 		}

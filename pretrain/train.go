@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -185,9 +184,13 @@ func stageDirs(out string, stages []BoundStage) (dirs []string, final string) {
 // Resuming reproduces the uninterrupted run exactly: a checkpoint holds the
 // model, the AdamW state, the step (which fixes the schedule) and the data
 // Position, and every random draw is a function of (Seed, Position, step),
-// see RNGRule. When ctx is cancelled (Ctrl-C), the current step finishes, a
-// checkpoint is written and Train returns an error wrapping ctx.Err(); run
-// again with Resume to continue.
+// see RNGRule. When ctx is cancelled (Ctrl-C, SIGTERM), the current step
+// finishes, a checkpoint is written and Train returns an error wrapping
+// ctx.Err(); run again with Resume to continue.
+//
+// OutDir must not hold another run unless Resume (with the same data and
+// hyper-parameters, checked against its run.json) or OverwriteOutputDir
+// (the old run is moved aside); see engine.PrepareOutDir.
 //
 // All torch work runs on the calling goroutine, locked to its OS thread.
 func Train(ctx context.Context, o TrainOptions) (res *Result, err error) {
@@ -209,20 +212,13 @@ func Train(ctx context.Context, o TrainOptions) (res *Result, err error) {
 			return nil, fmt.Errorf("pretrain: stage %s: %w", s.Name, err)
 		}
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("pretrain: %w", err)
-	}
 	if o.CacheDir == "" {
 		o.CacheDir = filepath.Join(o.OutDir, "cache")
 	}
-	dirs, final := stageDirs(o.OutDir, stages)
-	if !o.Resume {
-		for _, d := range dirs {
-			if ck, ok := hasCheckpoints(d); ok {
-				return nil, fmt.Errorf("pretrain: %s already holds checkpoints (%s): set Resume to continue that run, or choose another output directory", d, filepath.Base(ck))
-			}
-		}
+	if err := prepareOutDir(o, stages, files); err != nil {
+		return nil, err
 	}
+	dirs, final := stageDirs(o.OutDir, stages)
 
 	res = &Result{FinalDir: final}
 	src := initialSource(o)

@@ -12,6 +12,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
@@ -46,6 +47,11 @@ type stageKeys struct {
 // latest checkpoint of dir with Resume), and saves the model in finalDir.
 func runStage(ctx context.Context, o TrainOptions, name string, files []string, dir, finalDir string, src modelSource) (sr *StageResult, err error) {
 	sr = &StageResult{Name: name, Dir: dir, FinalDir: finalDir}
+	// A crash while final/ was being written leaves a temporary directory
+	// (or, replacing one, the old one moved aside): clean up, restore.
+	if _, err := atomicfile.RecoverDir(finalDir); err != nil {
+		return sr, fmt.Errorf("pretrain: %w", err)
+	}
 	if exists(finalDir) {
 		if o.Resume {
 			sr.Skipped = true

@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/pretrain"
@@ -69,7 +68,7 @@ func runPerplexity(e *env, args []string) error {
 	if err := d.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	dir, err := hub.ResolveContext(ctx, *model, hub.Options{})
 	if err != nil {

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/pretrain"
 )
@@ -65,7 +63,8 @@ func runPretrain(e *env, args []string) error {
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
 	fs.Float64Var(&d.MaxMemoryGiB, "max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
-	fs.BoolVar(&d.Resume, "resume", false, "continue from the latest good checkpoint in -out")
+	fs.BoolVar(&d.Resume, "resume", false, "continue the run in -out from its latest good checkpoint (same data and options, checked against its run.json)")
+	fs.BoolVar(&d.OverwriteOutputDir, "overwrite", false, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,7 +124,7 @@ func runPretrain(e *env, args []string) error {
 	}
 
 	// Ctrl-C or SIGTERM: finish the step, write a checkpoint, stop.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	res, err := pretrain.Train(ctx, o)
 	if err != nil {

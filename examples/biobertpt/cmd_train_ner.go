@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/ner"
 	"github.com/biobertpt-go/biobertpt/tokenize"
@@ -23,8 +23,12 @@ const trainNERUsage = `-corpus clinpt|semclinbr|conll|brat -data PATH -model DIR
 
 Reads the corpus, splits its documents 60/20/20 (seeded, by document group),
 fine-tunes the model with a fresh token-classification head, keeps the best
-model by dev F1 in OUT/best and writes the test report to OUT. Ctrl-C saves
-a resumable checkpoint, OUT/checkpoint-<step>/ (continue with -resume).
+model by dev F1 in OUT/best and writes the test report to OUT. Ctrl-C or
+SIGTERM saves a resumable checkpoint, OUT/checkpoint-<step>/, and exits with
+status 1; -resume continues the run exactly where it stopped. OUT/run.json
+records the run (corpus files and their SHA-256, the split, the model, every
+option): a directory holding another run is refused unless -resume (same
+data and options) or -overwrite (the old run is moved aside).
 
 With -corpus semclinbr (or brat), -group G trains a binary model for one
 UMLS group and -group all one model per group, each in OUT/<group> (spaces
@@ -59,7 +63,10 @@ func runTrainNER(e *env, args []string) error {
 	schemeS := fs.String("scheme", "iob2", "tagging scheme the model learns: iob2 or iobes (also iob1, io, ioe1, ioe2, bilou)")
 	accum := fs.Int("grad-accum", d.GradAccum, "batches per optimizer step")
 	early := fs.Int("early-stopping", 0, "stop after this many epochs without a better dev F1 (0 = off)")
-	resume := fs.Bool("resume", false, "continue from the newest valid OUT/checkpoint-<step>")
+	resume := fs.Bool("resume", false, "continue the run in OUT from its newest valid checkpoint (same data and options: checked against OUT/run.json)")
+	overwrite := fs.Bool("overwrite", false, "OUT holds another run: move it aside (to OUT.previous-<time>) and start afresh")
+	saveSteps := fs.Int("save-steps", d.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
+	saveLimit := fs.Int("save-total-limit", d.SaveTotalLimit, "checkpoints kept, the best one besides (0: all)")
 	group := fs.String("group", "", "semclinbr: train a binary model for this UMLS group, or \"all\" for one model per group")
 	labelAll := fs.Bool("label-all", false, "label every sub-token of a word (default: only the first)")
 	balance := fs.Bool("balance-classes", false, "weigh the loss by inverse label frequency")
@@ -92,7 +99,8 @@ func runTrainNER(e *env, args []string) error {
 	o := d
 	o.Epochs, o.BatchSize, o.EvalBatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *evalBatch, *lr, *maxLen, *stride
 	o.WarmupRatio, o.WeightDecay, o.MaxGradNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
-	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume = scheme, *accum, *early, *resume
+	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume, o.OverwriteOutputDir = scheme, *accum, *early, *resume, *overwrite
+	o.SaveSteps, o.SaveTotalLimit = *saveSteps, *saveLimit
 	o.LabelAll, o.BalanceClasses, o.MaxSteps, o.LogSteps, o.MaxMemoryGiB, o.CUDAGraph = *labelAll, *balance, *maxSteps, *logSteps, *maxMem, *graph
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("-precision: %v", err)
@@ -135,29 +143,44 @@ func runTrainNER(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	if err := split.WriteFileLists(*out); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-
 	groups := []string{""}
 	if strings.EqualFold(*group, "all") {
 		groups = ner.Types(c)
 	} else if *group != "" {
 		groups = []string{*group}
 	}
-	var models []ner.GroupModel
+	type run struct {
+		group string
+		o     ner.TrainOptions
+		split ner.Split
+	}
+	var runs []run
 	for _, g := range groups {
 		so, sp := o, split
 		if g != "" {
-			sp = ner.Split{Train: ner.GroupCorpus(split.Train, g), Dev: ner.GroupCorpus(split.Dev, g), Test: ner.GroupCorpus(split.Test, g)}
+			sp = ner.Split{Train: ner.GroupCorpus(split.Train, g), Dev: ner.GroupCorpus(split.Dev, g), Test: ner.GroupCorpus(split.Test, g),
+				Seed: split.Seed, TrainFraction: split.TrainFraction, DevFraction: split.DevFraction}
 			if len(groups) > 1 {
 				so.OutDir = filepath.Join(*out, ner.GroupFileName(g))
 			}
+		}
+		// Before anything is written: refuse another run's directory (or
+		// move it aside with -overwrite), check a resumed run's data.
+		if err := ner.PrepareOutDir(modelDir, sp, so); err != nil {
+			return err
+		}
+		runs = append(runs, run{g, so, sp})
+	}
+	if err := split.WriteFileLists(*out); err != nil {
+		return err
+	}
+	ctx, stop := cli.SignalContext(context.Background())
+	defer stop()
+
+	var models []ner.GroupModel
+	for _, r := range runs {
+		g, so, sp := r.group, r.o, r.split
+		if g != "" {
 			fmt.Fprintf(e.stderr, "group %s\n", g)
 		}
 		res, err := ner.Train(ctx, modelDir, tok, sp, so)
@@ -165,7 +188,7 @@ func runTrainNER(e *env, args []string) error {
 			return err
 		}
 		models = append(models, ner.GroupModel{Group: g, Dir: res.BestDir})
-		fmt.Fprintf(e.stdout, "best model: %s (epoch %d, dev F1 %.4f)\n", res.BestDir, res.BestEpoch, res.BestDevF1)
+		fmt.Fprintf(e.stdout, "best model: %s (%s)\n", res.BestDir, res.Best())
 		if res.Test != nil {
 			fmt.Fprintf(e.stdout, "test (%s):\n", filepath.Join(so.OutDir, ner.TestReportName))
 			if err := res.Test.Report.WriteText(e.stdout, 4); err != nil {

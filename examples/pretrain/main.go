@@ -20,8 +20,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"runtime"
 	"strings"
 
@@ -51,7 +49,9 @@ reads -corpus-bio, all reads clin then bio (continuing from clin's model).
 PATHS are comma-separated files, directories or globs of UTF-8 text: one
 sentence (or note) per line, or -format paragraphs for notes separated by
 blank lines. The final model is written to OUT/final (for all: OUT/clin/final
-is the clin stage's model). Ctrl-C writes a checkpoint; -resume continues.
+is the clin stage's model). Ctrl-C or SIGTERM writes a checkpoint and exits
+with status 1; -resume continues exactly. OUT/run.json records the run; a
+directory holding another run is refused unless -resume or -overwrite.
 
 Flags (defaults: the paper's hyper-parameters):
 `
@@ -89,7 +89,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	precision := fs.String("precision", string(bert.DefaultPrecision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16); fp16 (CUDA only, dynamic loss scaling: GPUs without bf16)")
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA allocator cap, e.g. 11 for a 12 GB card; CPU: peak RSS); 0: none")
 	logSteps := fs.Int("log-steps", 10, "a metrics line every N steps (losses are read from the device that often)")
-	resume := fs.Bool("resume", false, "continue from the latest checkpoint in -out")
+	resume := fs.Bool("resume", false, "continue the run in -out from its latest good checkpoint (same data and options, checked against its run.json)")
+	overwrite := fs.Bool("overwrite", false, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
 	workers := fs.Int("workers", 0, "goroutines encoding the corpus (0: all cores)")
 	eval := fs.String("eval", "", "comma-separated held-out files: print the perplexity of the starting and the final model on them")
 	if err := fs.Parse(args); err != nil {
@@ -137,6 +138,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	o.ValidationFraction, o.EvalEachEpoch = *val, *val > 0
 	o.SaveSteps, o.SaveTotalLimit, o.Seed = *saveSteps, *saveLimit, *seed
 	o.Device, o.Resume, o.Workers, o.Log = torchutil.DeviceString(dev), *resume, *workers, stderr
+	o.OverwriteOutputDir = *overwrite
 	o.MaxMemoryGiB, o.LogSteps = *maxMem, *logSteps
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("-precision: %v", err)
@@ -151,7 +153,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	fmt.Fprintf(stdout, "%s\n", v.Description)
 	for _, s := range v.Stages {

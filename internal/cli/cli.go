@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 )
 
 // ErrUsage marks a command-line error (exit status 2).
@@ -61,11 +63,12 @@ func ModelName(name, model string) string {
 	return filepath.Base(strings.TrimRight(model, "/"+string(filepath.Separator)))
 }
 
-// WriteJSON writes v as indented JSON, newline-terminated, to path.
+// WriteJSON writes v as indented JSON, newline-terminated, to path,
+// atomically (a failure leaves no partial file).
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return atomicfile.WriteBytes(path, append(b, '\n'))
 }
