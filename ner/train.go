@@ -324,6 +324,7 @@ func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	tr.fault("trained")
 	st := &tr.state
 	res := &TrainResult{BestDir: filepath.Join(o.OutDir, BestDirName), Labels: tr.ls.names, BestEpoch: st.BestEpoch,
 		BestDevF1: st.BestF1, Epochs: st.History, Steps: er.Steps, StoppedEarly: er.Stopped}
@@ -431,6 +432,7 @@ func (tr *trainer) EndEpoch(e engine.EpochEnd) (stop bool, err error) {
 		better = ep.DevF1 > st.BestF1
 	}
 	st.History = append(st.History, ep)
+	tr.fault("evaluated")
 	if better {
 		st.BestF1, st.BestEpoch, st.BestStep, st.BadEvals = ep.DevF1, ep.Epoch, ep.Step, 0
 		if err := tr.saveModel(filepath.Join(o.OutDir, BestDirName)); err != nil {

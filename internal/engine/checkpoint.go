@@ -169,6 +169,7 @@ func latestCheckpoint(dir, name string, say func(string, ...any)) (*Checkpoint, 
 // SHA-256 in trainer_state.json), then removes the checkpoints beyond
 // SaveTotalLimit. It returns the checkpoint's directory.
 func (r *Run) checkpoint() (string, error) {
+	r.fault("checkpoint-start")
 	ts, err := r.task.State()
 	if err != nil {
 		return "", fmt.Errorf("%s: checkpoint: %w", r.cfg.Name, err)

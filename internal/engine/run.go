@@ -57,9 +57,11 @@ type Hooks struct {
 	// ForceScaler enables fp16's loss scaler at any precision.
 	ForceScaler bool
 	// Fault, when set, is called at named points of the run ("step" after
-	// every optimizer step, "checkpoint-files" once a checkpoint's files
-	// are written but before it is renamed into place, "checkpoint" after
-	// it is in place): fault-injection tests end the process there.
+	// every optimizer step, "checkpoint-start" before a checkpoint is
+	// written, "checkpoint-files" once its model files are written but
+	// before the optimizer state and the rename into place, "checkpoint"
+	// after it is in place; trainers add their own): fault-injection tests
+	// end the process or fill the disk there.
 	Fault func(point string)
 }
 
