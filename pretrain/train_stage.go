@@ -104,6 +104,7 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 		return sr, fmt.Errorf("pretrain: block size %d exceeds the model's max_position_embeddings %d", o.BlockSize, cfg.MaxPositionEmbeddings)
 	}
 
+	st.fault("stage-start")
 	logf(o.Log, "pretrain: stage %s: reading %d file(s)\n", name, len(files))
 	cache, err := BuildCache(ctx, files, st.tok, CacheOptions{Dir: o.CacheDir, Corpus: o.Corpus, Workers: o.Workers})
 	if err != nil {
@@ -148,6 +149,7 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 	if err != nil {
 		return sr, err
 	}
+	st.fault("trained")
 	if err := saveModelDir(finalDir, st.m, st.tok); err != nil {
 		return sr, err
 	}
@@ -207,6 +209,13 @@ func (st *stage) SaveModel(dir string) error {
 // State is the stage's part of a checkpoint (engine.Task).
 func (st *stage) State() (engine.TaskState, error) {
 	return engine.TaskState{Keys: stageKeys{Stage: st.name, Evals: st.evals, Options: st.o.Options}}, nil
+}
+
+// fault calls the test fault hook.
+func (st *stage) fault(point string) {
+	if f := st.o.hooks.Fault; f != nil {
+		f(point)
+	}
 }
 
 // keepAlive keeps x reachable until the deferred call runs (gotch frees
