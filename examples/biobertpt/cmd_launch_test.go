@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/biobertpt-go/biobertpt/internal/dist"
 )
 
 func runLaunchCmd(t *testing.T, args ...string) (int, string, string) {
@@ -60,4 +62,17 @@ func TestLaunchRunsBiobertptCommandsWithThisBinary(t *testing.T) {
 	got, err = launchCommand([]string{"python3", "train.py"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"python3", "train.py"}, got)
+}
+
+func TestDistSummary(t *testing.T) {
+	b, note := dist.BackendsCompiled()
+	s := distSummary()
+	if len(b) == 0 {
+		assert.True(t, strings.HasPrefix(s, "none"), s)
+	} else {
+		assert.True(t, strings.HasPrefix(s, strings.Join(b, ",")), s)
+	}
+	if note != "" {
+		assert.Contains(t, s, note)
+	}
 }

@@ -75,7 +75,6 @@ func benchSync(b *testing.B, cfg string, ranks int) {
 		b.Fatal(err)
 	}
 	b.SetBytes(red.Bytes())
-	b.ReportMetric(float64(len(red.Buckets())), "buckets")
 	b.ResetTimer()
 	for range b.N {
 		if err := red.Sync(); err != nil {
@@ -84,4 +83,5 @@ func benchSync(b *testing.B, cfg string, ranks int) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(red.Bytes())/1e6, "MB/sync")
+	b.ReportMetric(float64(len(red.Buckets())), "buckets")
 }

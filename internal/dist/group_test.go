@@ -338,3 +338,44 @@ func (s *syncBuffer) String() string {
 }
 
 func (s *syncBuffer) Contains(sub string) bool { return strings.Contains(s.String(), sub) }
+
+// TestNCCLOneRank runs the NCCL path on a GPU machine (one rank: NCCL
+// refuses two ranks on one GPU): collectives and the reducer on CUDA
+// tensors.
+func TestNCCLOneRank(t *testing.T) {
+	if !gotch.CUDA.IsAvailable() {
+		t.Skip("no CUDA device")
+	}
+	if !bbdist.HasNCCL() {
+		t.Skipf("this build has no NCCL backend: %s", bbdist.BuildNote())
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dev := gotch.Device{Name: "CUDA", Value: 0}
+	o := DefaultOptions()
+	o.Always, o.Device, o.Timeout = true, dev, time.Minute
+	g, err := Init(Single(), o)
+	require.NoError(t, err)
+	defer g.Close()
+	assert.Equal(t, "nccl", g.Backend())
+	assert.Equal(t, dev, g.Device())
+	x := ts.MustOfSlice([]float32{1, 2}).MustTo(dev, true)
+	require.NoError(t, g.AllReduceSum([]*ts.Tensor{x}))
+	require.NoError(t, g.Broadcast([]*ts.Tensor{x}))
+	assert.Equal(t, []float64{1, 2}, x.Float64Values())
+	gi, err := g.AllGatherInt64([]int64{3, 4})
+	require.NoError(t, err)
+	assert.Equal(t, [][]int64{{3, 4}}, gi)
+	require.NoError(t, g.Barrier())
+	p := ts.MustOfSlice([]float32{0.5, -1, 2}).MustTo(dev, true).MustSetRequiresGrad(true, true)
+	p.MustMul(p, false).MustSum(gotch.Float, true).MustBackward()
+	red, err := g.NewReducer([]*ts.Tensor{p}, DefaultReducerOptions())
+	require.NoError(t, err)
+	defer red.Close()
+	require.NoError(t, red.Sync())
+	assert.InDeltaSlice(t, []float64{1, -2, 4}, p.MustGrad(false).Float64Values(), 1e-6)
+	// A CPU tensor in an NCCL group is refused with a clear error.
+	err = g.AllReduceSum([]*ts.Tensor{ts.MustOfSlice([]float32{1})})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the NCCL group works on cuda:0")
+}
