@@ -12,8 +12,9 @@
 // PyTorchJob's, and Launch's) RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR,
 // MASTER_PORT, else Slurm's SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID with
 // rank 0's host taken from the node list. Init joins the process group:
-// rank 0 hosts a TCPStore on MASTER_PORT, the others connect to it, then
-// the backend connects every pair. A world of one process has no process
+// rank 0 hosts a TCPStore on MASTER_PORT (unless torchrun's agent hosts
+// it: Env.AgentStore), the others connect to it, then the backend
+// connects every pair. A world of one process has no process
 // group and every collective returns at once, so a trainer calls the same
 // code in both cases.
 //

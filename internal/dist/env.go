@@ -21,6 +21,13 @@ type Env struct {
 	// torchrun, a Kubernetes PyTorchJob and biobertpt launch set them),
 	// "slurm" (SLURM_PROCID and SLURM_NTASKS) or "" (neither: one process).
 	Source string
+	// AgentStore is true when the launcher's agent hosts the TCPStore
+	// (torchrun's static rendezvous: TORCHELASTIC_USE_AGENT_STORE=True):
+	// then rank 0 connects to it like the others instead of hosting it,
+	// and every key goes under StorePrefix ("/worker/attempt_N", N =
+	// TORCHELASTIC_RESTART_COUNT), as torch's env:// rendezvous does.
+	AgentStore  bool
+	StorePrefix string
 }
 
 // Single is the environment of a run in one process.
@@ -48,8 +55,9 @@ func EnvFromOS() (Env, error) { return EnvFrom(os.Getenv) }
 //
 //   - RANK and WORLD_SIZE (torchrun, a Kubernetes PyTorchJob, biobertpt
 //     launch): LOCAL_RANK (default 0), MASTER_ADDR and MASTER_PORT, both
-//     required when WORLD_SIZE > 1. WORLD_SIZE=1 forces one process,
-//     whatever Slurm says.
+//     required when WORLD_SIZE > 1, and torchrun's agent store
+//     (Env.AgentStore). WORLD_SIZE=1 forces one process, whatever Slurm
+//     says.
 //   - Else SLURM_PROCID and SLURM_NTASKS (srun): the world size is
 //     SLURM_STEP_NUM_TASKS when set (the tasks of this srun step), else
 //     SLURM_NTASKS; the local rank SLURM_LOCALID. MASTER_ADDR when set,
@@ -101,6 +109,13 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		}
 		if e.WorldSize > 1 && (e.MasterAddr == "" || e.MasterPort == 0) {
 			return Env{}, fmt.Errorf("dist: WORLD_SIZE=%d needs MASTER_ADDR and MASTER_PORT (rank 0's address and a free port)", e.WorldSize)
+		}
+		if get("TORCHELASTIC_USE_AGENT_STORE") == "True" {
+			attempt, err := num("TORCHELASTIC_RESTART_COUNT", 0)
+			if err != nil {
+				return Env{}, err
+			}
+			e.AgentStore, e.StorePrefix = true, fmt.Sprintf("/worker/attempt_%d", attempt)
 		}
 	case get("SLURM_PROCID") != "" && get("SLURM_NTASKS") != "":
 		e.Source = "slurm"

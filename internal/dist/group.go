@@ -33,8 +33,10 @@ type Options struct {
 	Timeout time.Duration
 	// Device is the training device asked for. With a CUDA device and
 	// WorldSize > 1 every rank trains on cuda:LocalRank (one GPU a
-	// process, as torchrun places them); the index given is then ignored.
-	// Default the CPU.
+	// process, as torchrun places them), or on cuda:0 when it sees exactly
+	// one GPU (a scheduler that binds one GPU a task through
+	// CUDA_VISIBLE_DEVICES); the index given is then ignored. Default the
+	// CPU.
 	Device gotch.Device
 	// Always makes a process group at world size 1 too (benchmarks, a
 	// check that the backend works). Otherwise a world of one process has
@@ -95,10 +97,14 @@ func Init(env Env, o Options) (*Group, error) {
 	}
 	g := &Group{env: env, timeout: o.Timeout, device: o.Device}
 	if o.Device.IsCuda() && env.WorldSize > 1 {
-		g.device = gotch.Device{Name: o.Device.Name, Value: env.LocalRank}
-		if n := int(gotch.CUDA.DeviceCount()); env.LocalRank >= n {
+		idx, n := env.LocalRank, int(gotch.CUDA.DeviceCount())
+		switch {
+		case n == 1:
+			idx = 0 // the scheduler gave this process one GPU (CUDA_VISIBLE_DEVICES)
+		case idx >= n:
 			return nil, fmt.Errorf("dist: init: local rank %d needs cuda:%d, but %d CUDA devices are visible (start at most that many processes a machine)", env.LocalRank, env.LocalRank, n)
 		}
+		g.device = gotch.Device{Name: o.Device.Name, Value: idx}
 	}
 	if env.WorldSize == 1 && !o.Always {
 		return g, nil
@@ -127,6 +133,7 @@ func Init(env Env, o Options) (*Group, error) {
 		iface, host := glooDevice(env.MasterAddr, os.Getenv("GLOO_SOCKET_IFNAME"))
 		g.pg, err = bbdist.NewGroup(bbdist.GroupOptions{
 			Backend: backend, MasterAddr: env.MasterAddr, MasterPort: env.MasterPort,
+			StoreServer: env.Rank == 0 && !env.AgentStore, StorePrefix: env.StorePrefix,
 			Rank: env.Rank, WorldSize: env.WorldSize, Device: g.device.Value, TimeoutMillis: ms,
 			GlooInterfaces: iface, GlooHost: host,
 		})

@@ -154,17 +154,19 @@ func TestStalledRankTimesOut(t *testing.T) {
 	needGloo(t)
 	port, err := FreePort("127.0.0.1")
 	require.NoError(t, err)
-	r0 := startRank(t, "stall", 0, 2, port, "2s")
-	r1 := startRank(t, "stall", 1, 2, port, "2s")
+	// The timeout also bounds the rendezvous: it leaves room for the two
+	// processes starting a few seconds apart on a busy machine.
+	r0 := startRank(t, "stall", 0, 2, port, "6s")
+	r1 := startRank(t, "stall", 1, 2, port, "6s")
 	waitReady(t, r0, r1)
 	t0 := time.Now()
-	code := exitWithin(t, r0, 45*time.Second)
+	code := exitWithin(t, r0, 60*time.Second)
 	took := time.Since(t0)
 	assert.Equal(t, 5, code, r0.stderr.String())
-	assert.GreaterOrEqual(t, took, 1500*time.Millisecond, "rank 0 gave up before the 2s timeout")
+	assert.GreaterOrEqual(t, took, 5*time.Second, "rank 0 gave up before the 6s timeout")
 	msg := r0.stderr.String()
 	t.Logf("rank 0 after %s: %s", took.Round(time.Millisecond), msg)
-	assert.Contains(t, msg, "dist: all-reduce: rank 0 of 2 (gloo, timeout 2s)")
+	assert.Contains(t, msg, "dist: all-reduce: rank 0 of 2 (gloo, timeout 6s)")
 	assert.Regexp(t, `(?i)time[d ]*out`, msg)
 }
 

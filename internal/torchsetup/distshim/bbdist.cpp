@@ -21,6 +21,7 @@
 #include <ATen/core/grad_mode.h>
 #include <c10/util/Exception.h>
 #include <torch/csrc/distributed/c10d/HashStore.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <chrono>
 #endif
@@ -319,9 +320,9 @@ int bbdist_has_nccl(void) {
 #endif
 }
 
-char *bbdist_group_new(const char *backend, const char *master_addr, int master_port, int rank, int world,
-                       int device, int64_t timeout_ms, const char *gloo_iface, const char *gloo_host,
-                       bbdist_group **out) {
+char *bbdist_group_new(const char *backend, const char *master_addr, int master_port, int store_server,
+                       const char *store_prefix, int rank, int world, int device, int64_t timeout_ms,
+                       const char *gloo_iface, const char *gloo_host, bbdist_group **out) {
   return guard([&] {
     *out = nullptr;
     if (world < 1 || rank < 0 || rank >= world)
@@ -338,14 +339,16 @@ char *bbdist_group_new(const char *backend, const char *master_addr, int master_
     try {
       c10d::TCPStoreOptions so;
       so.port = static_cast<std::uint16_t>(master_port);
-      so.isServer = rank == 0;
+      so.isServer = store_server != 0;
       so.numWorkers = static_cast<std::size_t>(world);
-      so.waitWorkers = true;
+      so.waitWorkers = true;  // every rank counts itself in; the host waits for all (as torch)
       so.timeout = g->timeout;
       g->store = c10::make_intrusive<c10d::TCPStore>(addr, so);
+      std::string prefix = store_prefix == nullptr ? "" : store_prefix;
+      if (!prefix.empty()) g->store = c10::make_intrusive<c10d::PrefixStore>(prefix, g->store);
     } catch (...) {
       throw std::runtime_error("TCPStore rendezvous at " + addr + ":" + std::to_string(master_port) + " (" +
-                               (rank == 0 ? "hosted by this rank 0" : "hosted by rank 0") +
+                               (store_server != 0 ? "hosted by this rank" : "hosted by rank 0 or the launcher") +
                                "): " + message(std::current_exception()));
     }
     try {
@@ -530,8 +533,8 @@ extern "C" {
 int bbdist_has_gloo(void) { return 0; }
 int bbdist_has_nccl(void) { return 0; }
 
-char *bbdist_group_new(const char *, const char *, int, int, int, int, int64_t, const char *, const char *,
-                       bbdist_group **out) {
+char *bbdist_group_new(const char *, const char *, int, int, const char *, int, int, int, int64_t, const char *,
+                       const char *, bbdist_group **out) {
   *out = nullptr;
   return dup(kNoBackend);
 }

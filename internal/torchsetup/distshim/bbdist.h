@@ -29,16 +29,19 @@ int bbdist_has_gloo(void); /* ProcessGroupGloo (-DUSE_C10D_GLOO, gloo headers) *
 int bbdist_has_nccl(void); /* ProcessGroupNCCL (-DUSE_C10D_NCCL, CUDA and NCCL headers) */
 
 /* bbdist_group_new joins a process group of `world` ranks as `rank`.
- * backend is "gloo" or "nccl". Rank 0 hosts a TCPStore on master_port (all
- * interfaces); every rank connects to master_addr:master_port. For Gloo,
+ * backend is "gloo" or "nccl". With store_server != 0 this rank hosts the
+ * TCPStore on master_port (all interfaces): rank 0, unless a launcher's
+ * agent hosts it (torchrun's static rendezvous); every rank connects to
+ * master_addr:master_port, its keys under store_prefix when that is not
+ * empty (torchrun's "/worker/attempt_N"). For Gloo,
  * gloo_iface (comma-separated interface names, GLOO_SOCKET_IFNAME) or else
  * gloo_host (a host name or address of this machine to bind) picks the
  * transport device; both empty: libtorch's default device (this host's
  * name). device is the CUDA device of an NCCL group (ignored for Gloo).
  * timeout_ms bounds the rendezvous and every collective. */
-char *bbdist_group_new(const char *backend, const char *master_addr, int master_port, int rank,
-                       int world, int device, int64_t timeout_ms, const char *gloo_iface,
-                       const char *gloo_host, bbdist_group **out);
+char *bbdist_group_new(const char *backend, const char *master_addr, int master_port, int store_server,
+                       const char *store_prefix, int rank, int world, int device, int64_t timeout_ms,
+                       const char *gloo_iface, const char *gloo_host, bbdist_group **out);
 void bbdist_group_free(bbdist_group *g);
 
 /* A rendezvous-free group of one rank (an in-memory HashStore), for
