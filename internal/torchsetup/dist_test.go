@@ -143,3 +143,54 @@ func TestFirstLine(t *testing.T) {
 	assert.Equal(t, "bbdist.cpp:3:1: error: boom", firstLine("In file included from x\nbbdist.cpp:3:1: error: boom\nmore"))
 	assert.Equal(t, "plain", firstLine("\nplain\nsecond"))
 }
+
+// markDistCurrent writes a stand-in bbdist package into the copy at dir
+// that ensureDist takes for current (so that a test of the rest of
+// Prepare does not compile the c10d headers) and returns its state.
+func markDistCurrent(t *testing.T, dir string, in Install) DistState {
+	t.Helper()
+	hash, err := planDist(in, false, nil).hash(in)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, DistDir), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, DistDir, "bbdist.go"), []byte("package bbdist\n\nconst Version = \""+hash+"\"\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, DistDir, distLib), nil, 0o644))
+	return DistState{Hash: hash, Backends: []string{"gloo"}}
+}
+
+// TestEnsureDistInstallsOnce: ensureDist builds the package when missing
+// or out of date and leaves a current one alone. The install has no c10d
+// headers (an include dir with only torch/version.h), so the build takes
+// seconds.
+func TestEnsureDistInstallsOnce(t *testing.T) {
+	det, err := Detect(DetectOptions{})
+	if err != nil {
+		t.Skipf("no libtorch: %v", err)
+	}
+	if _, err := exec.LookPath("g++"); err != nil {
+		t.Skip("no g++")
+	}
+	ver := findDir(det.IncludeDir, filepath.Join("torch", "version.h"))
+	require.NotEmpty(t, ver)
+	b, err := os.ReadFile(filepath.Join(ver, "torch", "version.h"))
+	require.NoError(t, err)
+	inc := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(inc, "torch"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(inc, "torch", "version.h"), b, 0o644))
+	in := det
+	in.IncludeDir = []string{inc}
+
+	dir := t.TempDir()
+	var st State
+	done, err := ensureDist(dir, in, &st, "g++", false, t.Logf)
+	require.NoError(t, err)
+	assert.True(t, done)
+	assert.Empty(t, st.Dist.Backends)
+	assert.Contains(t, st.Dist.Note, "ships no c10d headers")
+	done, err = ensureDist(dir, in, &st, "g++", false, t.Logf)
+	require.NoError(t, err)
+	assert.False(t, done, "current: nothing to do")
+	require.NoError(t, os.Remove(filepath.Join(dir, DistDir, distLib)))
+	done, err = ensureDist(dir, in, &st, "g++", false, t.Logf)
+	require.NoError(t, err)
+	assert.True(t, done, "library missing: rebuilt")
+}
