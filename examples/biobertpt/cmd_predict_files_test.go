@@ -244,4 +244,3 @@ func noTemp(t *testing.T, dir string) {
 		return nil
 	}))
 }
-
