@@ -50,6 +50,7 @@ type batcher struct {
 	m        *metrics
 	model    string // metric labels
 	group    string
+	active   func() int64 // requests to POST /v1/ner being answered
 	mu       sync.Mutex
 	queue    []*job
 	closed   bool
@@ -57,8 +58,8 @@ type batcher struct {
 	finished chan struct{} // closed when the loop has returned
 }
 
-func newBatcher(tg Tagger, idx int, model, group string, o Options, m *metrics) *batcher {
-	b := &batcher{tg: tg, idx: idx, o: o, m: m, model: model, group: group, wake: make(chan struct{}, 1), finished: make(chan struct{})}
+func newBatcher(tg Tagger, idx int, model, group string, o Options, m *metrics, active func() int64) *batcher {
+	b := &batcher{tg: tg, idx: idx, o: o, m: m, model: model, group: group, active: active, wake: make(chan struct{}, 1), finished: make(chan struct{})}
 	go b.loop()
 	return b
 }
@@ -125,8 +126,10 @@ func (b *batcher) loop() {
 			continue
 		}
 		// Wait for more documents until the budget is full or the first
-		// document has waited MaxBatchWait.
-		for !full && !b.o.NoBatching && b.o.MaxBatchWait > 0 {
+		// document has waited MaxBatchWait, as long as some request being
+		// answered has not queued its documents yet (a lone client does
+		// not wait for company that cannot come).
+		for !full && !b.o.NoBatching && b.o.MaxBatchWait > 0 && b.othersComing(batch) {
 			left := time.Until(batch[0].enq.Add(b.o.MaxBatchWait))
 			if left <= 0 {
 				break
@@ -141,6 +144,28 @@ func (b *batcher) loop() {
 		}
 		b.run(batch, tokens)
 	}
+}
+
+// othersComing reports whether more requests are being answered than
+// the batch and the queue hold.
+func (b *batcher) othersComing(batch []*job) bool {
+	n := int64(distinctRequests(batch))
+	b.mu.Lock()
+	n += int64(distinctRequests(b.queue))
+	b.mu.Unlock()
+	return b.active() > n
+}
+
+// distinctRequests counts the requests of jobs; a request's jobs are
+// adjacent (submit queues them together).
+func distinctRequests(jobs []*job) int {
+	n := 0
+	for i, j := range jobs {
+		if i == 0 || j.req != jobs[i-1].req {
+			n++
+		}
+	}
+	return n
 }
 
 // take moves jobs from the queue into batch while they fit in the token

@@ -42,7 +42,8 @@
 // concurrent requests are queued in arrival order; the dispatcher takes
 // documents until the next would pass Options.MaxBatchTokens sub-tokens
 // (a larger document goes alone), waiting at most Options.MaxBatchWait
-// after the first one for more to arrive, and tags them with one
+// after the first one for more to arrive while other requests are being
+// read (a lone client never waits), and tags them with one
 // PredictTexts call: one set of forward passes on the tagger's goroutine,
 // which is locked to its OS thread as libtorch requires. A request whose
 // documents do not fit in the queue (Options.MaxQueue documents waiting

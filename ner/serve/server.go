@@ -37,6 +37,7 @@ type Server struct {
 	metricsH http.Handler
 	tokens   [][sha256.Size]byte
 	reqSeq   atomic.Uint64
+	nerReqs  atomic.Int64 // POST /v1/ner requests being answered
 	draining atomic.Bool
 	closed   atomic.Bool
 	closeMu  sync.Once
@@ -68,7 +69,7 @@ func New(o Options) (*Server, error) {
 			info := tg.Info()
 			sv.infos = append(sv.infos, info)
 			group := strings.Join(info.Types, ",")
-			sv.batchers = append(sv.batchers, newBatcher(tg, i, m.Name, group, o, s.m))
+			sv.batchers = append(sv.batchers, newBatcher(tg, i, m.Name, group, o, s.m, s.nerReqs.Load))
 		}
 		s.models[m.Name] = sv
 		s.order = append(s.order, sv)
@@ -144,6 +145,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	case "/v1/ner":
 		if allow(rw, r, http.MethodPost) && s.authorized(rw, r) {
+			s.nerReqs.Add(1)
+			defer s.nerReqs.Add(-1)
 			s.ner(rw, r, info)
 		}
 	default:

@@ -459,22 +459,50 @@ func TestMaxBatchWaitGathersArrivals(t *testing.T) {
 	o.Models = []Model{fakeModel("m", f)}
 	o.MaxBatchWait = 2 * time.Second
 	o.MaxBatchTokens = 9 // three one-word texts
-	_, url := startServer(t, o)
+	s, url := startServer(t, o)
+
+	// A lone request does not wait for company.
+	start := time.Now()
+	post(t, url, `{"text": "Só"}`).response(t)
+	assert.Less(t, time.Since(start), time.Second)
+
+	// Two requests whose bodies are still on their way are being answered
+	// when a third is queued: the batch waits for them, and runs as soon
+	// as the budget is full.
 	var wg sync.WaitGroup
-	for _, text := range []string{"Um", "Dois", "Três"} {
+	var pipes []*io.PipeWriter
+	for range 2 {
+		pr, pw := io.Pipe()
+		pipes = append(pipes, pw)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			post(t, url, `{"text": "`+text+`"}`).response(t)
+			resp, err := http.Post(url+"/v1/ner", "application/json", pr)
+			if assert.NoError(t, err) {
+				resp.Body.Close()
+				assert.Equal(t, http.StatusOK, resp.StatusCode)
+			}
 		}()
 	}
-	start := time.Now()
+	waitFor(t, "two requests in flight", func() bool { return s.nerReqs.Load() == 2 })
+	start = time.Now()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		post(t, url, `{"text": "Um"}`).response(t)
+	}()
+	waitFor(t, "queued", func() bool { return queued(s, "m", 0) == 0 && len(f.callTexts()) == 1 && s.nerReqs.Load() == 3 })
+	time.Sleep(20 * time.Millisecond) // the batch is waiting, not running
+	assert.Len(t, f.callTexts(), 1)
+	io.WriteString(pipes[0], `{"text": "Dois"}`)
+	pipes[0].Close()
+	io.WriteString(pipes[1], `{"text": "Três"}`)
+	pipes[1].Close()
 	wg.Wait()
-	// The batch is full before the wait ends, so it runs at once.
-	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Less(t, time.Since(start), 2*time.Second, "the full batch ran before the wait ended")
 	calls := f.callTexts()
-	require.Len(t, calls, 1)
-	assert.ElementsMatch(t, []string{"Um", "Dois", "Três"}, calls[0])
+	require.Len(t, calls, 2)
+	assert.ElementsMatch(t, []string{"Um", "Dois", "Três"}, calls[1])
 }
 
 func TestPanicFailsOnlyItsRequest(t *testing.T) {
