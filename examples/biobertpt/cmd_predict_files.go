@@ -103,8 +103,13 @@ type predictDoc struct {
 // runModel checks the flags, reads the inputs, loads the model and runs
 // batch mode.
 func (p *predictFiles) runModel(e *env, model string, o ner.TaggerOptions, format string) error {
-	if p.maxTokens < 1 {
+	switch {
+	case p.maxTokens < 1:
 		return usagef("-max-batch-tokens %d: want >= 1", p.maxTokens)
+	case o.BatchSize < 1:
+		return usagef("-batch %d: want >= 1", o.BatchSize)
+	case o.MaxLen < 0:
+		return usagef("-max-len %d: want >= 0", o.MaxLen)
 	}
 	if _, ok := predictFormats[format]; !ok {
 		return usagef("-format %q: want json, jsonl, conll, brat or labelstudio", format)

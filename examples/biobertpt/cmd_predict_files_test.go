@@ -204,6 +204,10 @@ func TestPredictBatchFormats(t *testing.T) {
 		assert.Contains(t, stderr, "UTF-8")
 		_, stderr = runPredictCmd(t, "", 2, "-model", dir, "-input", a, "-max-batch-tokens", "0")
 		assert.Contains(t, stderr, "-max-batch-tokens")
+		_, stderr = runPredictCmd(t, "", 2, "-model", dir, "-input", a, "-batch", "0")
+		assert.Contains(t, stderr, "-batch 0")
+		_, stderr = runPredictCmd(t, "", 2, "-model", dir, "-input", a, "-max-len", "-1")
+		assert.Contains(t, stderr, "-max-len")
 	})
 }
 

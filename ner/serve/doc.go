@@ -33,7 +33,8 @@
 // (method_not_allowed), 413 (body_too_large, text_too_long,
 // too_many_documents), 500 (internal: a panic or a model error, for the
 // request it happened in only), 503 (overloaded, with Retry-After;
-// shutting_down). Every response carries X-Request-ID (the client's, when
+// shutting_down). A request whose client went away before its answer is
+// counted and logged with status 499. Every response carries X-Request-ID (the client's, when
 // it is 1 to 64 characters of [A-Za-z0-9._-], else a new one).
 //
 // # Batching
