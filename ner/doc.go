@@ -106,4 +106,6 @@
 // micro metrics (metrics.MultiLabel), as the paper does. Load returns a Tagger whose Predict splits raw text into
 // sentences and words and returns entities with character offsets (Unicode
 // code points, End exclusive); it is safe for concurrent use.
+// PredictTexts tags many texts in shared forward passes (what package
+// ner/serve and predict -input batch through), each as Predict would.
 package ner
