@@ -76,15 +76,36 @@
 // error that says to lower the batch size and accumulate gradients.
 // CUDAGraph pads every batch to BatchSize × MaxLen and replays a recorded
 // CUDA graph of the forward and backward pass (train_graph.go), for GPUs
-// where the small batches of fine-tuning are bound by kernel launches. At the end of every epoch and
-// on cancellation the resumable state is saved as HF Trainer lays it out,
+// where the small batches of fine-tuning are bound by kernel launches. The
+// loop is internal/engine's, shared with package pretrain; the options it
+// shares are TrainOptions' embedded engine options, named after HF
+// TrainingArguments.
+//
+// Output you can trust. OutDir/run.json records what defines the run (the
+// model's and the corpus files' SHA-256, the split's seed, fractions and
+// per-part digests, the labels, every hyper-parameter); a directory that
+// holds another run is refused unless Resume (with the same data and
+// hyper-parameters: a change is refused naming the fields) or
+// OverwriteOutputDir (the old run is moved aside, nothing is deleted), and
+// PrepareOutDir lets a program check before it writes its own files there.
+// The resumable state is saved as HF Trainer lays it out,
 // OutDir/checkpoint-<step>/ with the model, optimizer.safetensors and
-// trainer_state.json (internal/trainstate: atomic, validated; a resume
-// falls back to the previous checkpoint when the newest is damaged).
+// trainer_state.json (internal/trainstate: atomic, the SHA-256 of every
+// file recorded and verified on resume, falling back to the previous
+// checkpoint when the newest is damaged), at every epoch end, every
+// SaveSteps steps and on cancellation (SIGINT or SIGTERM in the commands).
+// Dropout is reseeded from (Seed, step, micro-batch) and the data order
+// from (Seed, epoch), so a run killed at any point and resumed ends with
+// the uninterrupted run's weights, best model and reports, bit for bit on
+// the CPU; metrics.jsonl marks the resume and logs every step once. best/,
+// epoch-N/ and the reports are written atomically (a file in best/ that
+// the trainer did not write is kept).
 // For SemClinBr's one-model-per-group setup, EvaluateGroups tags a corpus
 // with every group's binary model (trained on GroupCorpus), merges the
 // predictions per word (MergeGroupTags) and scores them with label-based
 // micro metrics (metrics.MultiLabel), as the paper does. Load returns a Tagger whose Predict splits raw text into
 // sentences and words and returns entities with character offsets (Unicode
 // code points, End exclusive); it is safe for concurrent use.
+// PredictTexts tags many texts in shared forward passes (what package
+// ner/serve and predict -input batch through), each as Predict would.
 package ner

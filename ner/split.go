@@ -18,6 +18,11 @@ import (
 // parts. The parts share Sentence slices with the corpus they came from.
 type Split struct {
 	Train, Dev, Test *Corpus
+	// Seed, TrainFraction and DevFraction are SplitDocuments' arguments
+	// (zero for a split made otherwise); Train records them in the run
+	// manifest.
+	Seed                       int64
+	TrainFraction, DevFraction float64
 }
 
 // SplitStats holds ComputeStats of each part of a Split.
@@ -112,7 +117,7 @@ func SplitDocuments(c *Corpus, train, dev float64, seed int64) (Split, error) {
 			return Split{}, fmt.Errorf("ner: split: %d document group(s) leave the %s part (fraction %g) empty", len(groups), part.name, part.frac)
 		}
 	}
-	return Split{Train: pick(c, tr), Dev: pick(c, dv), Test: pick(c, te)}, nil
+	return Split{Train: pick(c, tr), Dev: pick(c, dv), Test: pick(c, te), Seed: seed, TrainFraction: train, DevFraction: dev}, nil
 }
 
 // KFold partitions c into k folds by document group and returns k splits:

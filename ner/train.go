@@ -5,21 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
-	"time"
+	"strings"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/optim"
-	"github.com/biobertpt-go/biobertpt/internal/progress"
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
+	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
-	"github.com/biobertpt-go/biobertpt/internal/trainstate"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
@@ -68,12 +66,22 @@ type TrainResult struct {
 	StoppedEarly bool
 }
 
+// Best describes the model in BestDir for people: "epoch 7, dev micro F1
+// 0.8669", or "epoch 2 (no dev evaluation: the last epoch's model)" when
+// no dev split was evaluated (BestDevF1's -1 is never shown).
+func (r *TrainResult) Best() string {
+	if r.BestDevF1 < 0 {
+		return fmt.Sprintf("epoch %d (no dev evaluation: the last epoch's model)", r.BestEpoch)
+	}
+	return fmt.Sprintf("epoch %d, dev micro F1 %.4f", r.BestEpoch, r.BestDevF1)
+}
+
 // Train fine-tunes a BERT encoder with a fresh token-classification head
 // (BioBERTpt's NER recipe, see TrainOptions) and writes to o.OutDir:
 // best/ (the model with the best dev micro F1, a HF model directory with
 // the tokenizer), checkpoint-<step>/ directories (the state to resume from,
-// written at the end of every epoch and on cancellation, the newest
-// KeepCheckpoints kept), metrics.jsonl and,
+// written at the end of every epoch, every SaveSteps steps, at the end and
+// on cancellation; the newest SaveTotalLimit kept), metrics.jsonl and,
 // when split.Test has documents, the test report (TestReportName,
 // TestReportJSONName, TestConllevalName, TestPredName).
 //
@@ -85,13 +93,21 @@ type TrainResult struct {
 // evaluation; a word's prediction comes from the window where its first
 // sub-token has the most context.
 //
-// Each epoch visits the training windows in an order seeded by (o.Seed,
-// epoch). When ctx is cancelled, Train finishes the optimizer step in
-// progress, saves a checkpoint and returns an error wrapping ctx.Err();
-// with o.Resume a later call continues from the newest valid checkpoint
-// (from the next batch, with the same order; only dropout draws differ
-// from an uninterrupted run). A corrupt or half-written newest checkpoint
-// is skipped for the previous good one (trainstate.Latest).
+// The training loop is internal/engine's (see its Run.Train for one
+// optimizer step); the loss is the model's token-classification
+// cross-entropy (weighted by ClassWeights/BalanceClasses) over the
+// labelled sub-tokens of a batch. Each epoch visits the training windows
+// in an order seeded by (o.Seed, epoch), and dropout is reseeded before
+// every micro-batch from (o.Seed, step, micro-batch). At the end of every
+// epoch (and at the end of training, when MaxSteps ends it inside one) the
+// dev split is evaluated and the better model kept in best/.
+//
+// When ctx is cancelled, Train finishes the optimizer step in progress,
+// saves a checkpoint and returns an error wrapping ctx.Err(); with
+// o.Resume a later call continues from the newest valid checkpoint and
+// ends with the weights, checkpoints and best model of an uninterrupted
+// run, bit for bit on the CPU. A corrupt or half-written newest checkpoint
+// is skipped for the previous good one.
 //
 // All torch work runs on the calling goroutine, locked to its OS thread for
 // the duration of the call.
@@ -108,12 +124,12 @@ func Train(ctx context.Context, modelDirOrName string, tok *tokenize.Tokenizer, 
 	if split.Train == nil || len(split.Train.Documents) == 0 {
 		return nil, errors.New("ner: train: the training split has no documents")
 	}
-	tr, err := newTrainer(ctx, modelDirOrName, tok, split, o)
+	tr, err := newTrainer(modelDirOrName, tok, split, o)
 	if err != nil {
 		return nil, err
 	}
 	defer tr.close()
-	return tr.run()
+	return tr.fit(ctx)
 }
 
 // corpusData is one split prepared for the model.
@@ -150,54 +166,34 @@ func flatten(c *Corpus, to Scheme) (words, tags [][]string, err error) {
 	return words, tags, nil
 }
 
+// trainer is NER's engine.Task: the prepared splits, the model and the
+// dev-based model selection.
 type trainer struct {
-	ctx   context.Context
 	tok   *tokenize.Tokenizer
 	o     TrainOptions
-	dev   gotch.Device
 	ls    *labelSet
 	train corpusData
 	devd  corpusData
 	test  corpusData
 
+	run     *engine.Run
+	dev     gotch.Device
 	m       *bert.ForTokenClassification
-	params  []optim.Param
-	opt     *optim.AdamW
-	sched   optim.LinearSchedule
 	weights []float64
 	state   trainerState
-	log     *progress.MetricsLog
-	bar     *progress.Bar
+	static  *staticStep // fixed-shape (CUDA-graph) path; nil: dynamic shapes
 
-	epochStart time.Time
-	pending    []pendingStep // steps not yet read from the device (see flush)
-	lastFlush  time.Time
-	scaler     *optim.GradScaler // fp16 loss scaling (disabled at other precisions)
-	static     *staticStep       // fixed-shape (CUDA-graph) path; nil: dynamic shapes
-	lim        *torchutil.MemoryLimit
-	skipped    int // fp16 steps skipped for overflowing gradients (this run)
+	orderEpoch int     // epoch of batches
+	batches    [][]int // the training windows' batches of orderEpoch
 }
 
-func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, split Split, o TrainOptions) (_ *trainer, err error) {
-	tr := &trainer{ctx: ctx, tok: tok, o: o}
+func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptions) (_ *trainer, err error) {
+	tr := &trainer{tok: tok, o: o, orderEpoch: -1}
 	defer func() {
 		if err != nil {
 			tr.close()
 		}
 	}()
-	if tr.dev, err = torchutil.ParseDevice(o.Device); err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
-	}
-	if o.CUDAGraph && (!tr.dev.IsCuda() || !bbshim.HasGraphs()) {
-		return nil, errNoGraphs
-	}
-	if o.CUDAGraph || o.fixedShapes {
-		tr.static = &staticStep{useGPU: o.CUDAGraph}
-	}
-	// The cap is set before the model is loaded, so that it counts too.
-	if tr.lim, err = torchutil.LimitMemory(tr.dev, o.MaxMemoryGiB); err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
-	}
 	if err := checkSplitTags(split); err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
 	}
@@ -248,25 +244,40 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 	if tr.weights, err = classWeights(labels, counts, o.ClassWeights, o.BalanceClasses); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
+	if err := PrepareOutDir(model, split, o); err != nil {
+		return nil, err
+	}
+	// A crash while best/ was being replaced leaves the previous best/
+	// moved aside: put it back.
+	if _, err := atomicfile.RecoverDir(filepath.Join(o.OutDir, BestDirName)); err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+
+	tr.run, err = engine.Open(engine.Config{Options: o.Options, Name: "ner: train", Stage: "train",
+		RNGRule: "batches: PCG(seed, epoch) permutation of the training windows", Hooks: o.hooks.engine})
+	if err != nil {
+		return nil, err
+	}
+	tr.dev = tr.run.Device()
+	if o.CUDAGraph && (!tr.dev.IsCuda() || !bbshim.HasGraphs()) {
+		return nil, errNoGraphs
+	}
+	if o.CUDAGraph || o.hooks.fixedShapes {
+		tr.static = &staticStep{useGPU: o.CUDAGraph}
 	}
 
 	// Model: from the checkpoint when resuming, else the pretrained encoder
 	// with a fresh head (seeded).
-	var ckpt string
-	resume := false
-	if o.Resume {
-		if ckpt, tr.state, resume, err = latestCheckpoint(o.OutDir); err != nil {
-			return nil, err
-		}
-	}
+	ckpt := tr.run.Checkpoint()
 	torchutil.ManualSeed(o.Seed)
-	if resume {
-		if !equalStrings(tr.state.Labels, labels) {
-			return nil, fmt.Errorf("ner: train: resume %s: checkpoint labels %v differ from the training data's %v", ckpt, tr.state.Labels, labels)
+	if ckpt != nil {
+		if tr.state, err = taskState(ckpt); err != nil {
+			return nil, fmt.Errorf("ner: resume: %w", err)
 		}
-		if tr.m, _, err = bert.LoadForTokenClassification(ckpt, bert.LoadOptions{Device: tr.dev, Labels: labels}); err != nil {
+		if !equalStrings(tr.state.Labels, labels) {
+			return nil, fmt.Errorf("ner: train: resume %s: checkpoint labels %v differ from the training data's %v", ckpt.Dir, tr.state.Labels, labels)
+		}
+		if tr.m, _, err = bert.LoadForTokenClassification(ckpt.Dir, bert.LoadOptions{Device: tr.dev, Labels: labels}); err != nil {
 			return nil, fmt.Errorf("ner: train: resume: %w", err)
 		}
 	} else {
@@ -279,16 +290,7 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 			return nil, fmt.Errorf("ner: train: %s did not load as a token-classification model", model)
 		}
 		tr.m = m
-	}
-	prec, err := bert.ParsePrecision(string(o.Precision))
-	if err == nil {
-		err = tr.m.SetPrecision(prec)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
-	}
-	if tr.scaler, err = optim.NewTrainingScaler(prec == bert.PrecisionFP16 || o.forceScaler, tr.state.Scaler); err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
+		tr.state = trainerState{Labels: labels, BestF1: -1, Scheme: o.Scheme}
 	}
 	if maxPos := tr.m.Config().MaxPositionEmbeddings; o.MaxLen > maxPos {
 		return nil, fmt.Errorf("ner: train options: MaxLen %d > the model's max_position_embeddings %d", o.MaxLen, maxPos)
@@ -296,141 +298,40 @@ func newTrainer(ctx context.Context, model string, tok *tokenize.Tokenizer, spli
 	if v := tok.VocabSize(); v > tr.m.Config().VocabSize {
 		return nil, fmt.Errorf("ner: train: the tokenizer has %d tokens but the model's vocab_size is %d", v, tr.m.Config().VocabSize)
 	}
-	for _, p := range tr.m.Parameters() {
-		tr.params = append(tr.params, optim.Param{Name: p.Name, Tensor: p.Tensor})
+	if err := tr.run.Start(tr.m, tr); err != nil {
+		return nil, err
 	}
-	ao := optim.DefaultAdamWOptions()
-	ao.WeightDecay = o.WeightDecay
-	if tr.opt, err = optim.NewAdamW(tr.params, ao); err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
+	if ckpt != nil {
+		tr.run.Say("ner: train: resumed from %s (step %d, epoch %d, batch %d)\n", ckpt.Dir, ckpt.Step, ckpt.Position.Epoch+1, ckpt.Position.Batch)
 	}
-	total := tr.stepsPerEpoch() * o.Epochs
-	tr.sched = optim.LinearSchedule{BaseLR: o.LR, Warmup: optim.WarmupSteps(o.WarmupRatio, total), Total: total}
-	if resume {
-		if err := trainstate.LoadOptimizer(ckpt, tr.opt); err != nil {
-			return nil, fmt.Errorf("ner: resume: %w", err)
-		}
-		tr.say("ner: train: resumed from %s (step %d, epoch %d, batch %d)\n", ckpt, tr.state.Step, tr.state.Epoch+1, tr.state.Batch)
-	} else {
-		tr.state = trainerState{Labels: labels, BestF1: -1, BestEpoch: 0, Seed: o.Seed, Scheme: o.Scheme}
-	}
-	if tr.log, err = progress.OpenMetricsLog(filepath.Join(o.OutDir, MetricsFileName), progress.MetricsOptions{}); err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
-	}
-	tr.newBar()
 	return tr, nil
 }
 
 func (tr *trainer) close() {
-	tr.dropPending()
 	tr.static.close()
 	tr.static = nil
-	if tr.lim != nil {
-		_ = tr.lim.Close()
-		tr.lim = nil
-	}
-	if tr.opt != nil {
-		_ = tr.opt.Close()
-		tr.opt = nil
-	}
+	tr.run.Close()
+	tr.run = nil
 	if tr.m != nil {
 		freeModel(tr.m)
 		tr.m = nil
 	}
-	if tr.log != nil {
-		_ = tr.log.Close()
-		tr.log = nil
-	}
 }
 
-func (tr *trainer) batchesPerEpoch() int {
-	return (len(tr.train.exs) + tr.o.BatchSize - 1) / tr.o.BatchSize
-}
-
-func (tr *trainer) stepsPerEpoch() int {
-	return (tr.batchesPerEpoch() + tr.o.GradAccum - 1) / tr.o.GradAccum
-}
-
-func (tr *trainer) run() (*TrainResult, error) {
+// fit runs the engine's loop, then keeps the final model in best/ when
+// no epoch ended (a resume of a finished run) and evaluates best/ on the
+// test split.
+func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 	o := tr.o
-	st := &tr.state
-	evalDev := o.EvalEveryEpoch && len(tr.devd.exs) > 0
-	stopped := false
-	for ; st.Epoch < o.Epochs && !stopped; st.Epoch++ {
-		start := time.Now()
-		tr.epochStart = start
-		tr.lastFlush = start
-		batches := chunk(epochOrder(len(tr.train.exs), o.Seed, st.Epoch), o.BatchSize)
-		for st.Batch < len(batches) {
-			if err := tr.ctx.Err(); err != nil {
-				return nil, tr.interrupt(err)
-			}
-			if o.MaxSteps > 0 && st.Step >= o.MaxSteps {
-				stopped = true
-				break
-			}
-			group := batches[st.Batch:min(st.Batch+o.GradAccum, len(batches))]
-			if err := tr.step(group, st.Epoch); err != nil {
-				return nil, err
-			}
-			st.Batch += len(group)
-			if len(tr.pending) >= o.LogSteps || st.Step%o.LogSteps == 0 || o.onStep != nil || (!tr.dev.IsCuda() && !o.deferReads) {
-				if err := tr.flush(); err != nil {
-					return nil, err
-				}
-			}
-			if o.onStep != nil {
-				o.onStep(st.Step)
-			}
-		}
-		if err := tr.flush(); err != nil {
-			return nil, err
-		}
-		if stopped && st.Batch < len(batches) {
-			break // MaxSteps inside the epoch: no epoch result
-		}
-		ep := EpochResult{Epoch: st.Epoch + 1, Step: st.Step, TrainLoss: st.epochLoss(), DevPrecision: -1, DevRecall: -1, DevF1: -1}
-		better := !evalDev
-		if evalDev {
-			ev, err := tr.evaluate(tr.devd)
-			if err != nil {
-				return nil, err
-			}
-			ep.DevPrecision, ep.DevRecall, ep.DevF1 = ev.Report.Micro.Precision, ev.Report.Micro.Recall, ev.Report.Micro.F1
-			better = ep.DevF1 > st.BestF1
-		}
-		ep.Seconds = time.Since(start).Seconds() + st.EpochSeconds
-		st.History = append(st.History, ep)
-		if better {
-			st.BestF1, st.BestEpoch, st.BestStep, st.BadEvals = ep.DevF1, ep.Epoch, ep.Step, 0
-			if err := tr.saveModel(filepath.Join(o.OutDir, BestDirName)); err != nil {
-				return nil, err
-			}
-		} else {
-			st.BadEvals++
-		}
-		if err := tr.saveEpochDir(ep.Epoch); err != nil {
-			return nil, err
-		}
-		if err := tr.log.Log(int64(ep.Step), "epoch", map[string]float64{"epoch": float64(ep.Epoch), "train_loss": ep.TrainLoss,
-			"dev_precision": ep.DevPrecision, "dev_recall": ep.DevRecall, "dev_f1": ep.DevF1, "seconds": ep.Seconds}); err != nil {
-			return nil, fmt.Errorf("ner: train: %w", err)
-		}
-		tr.epochLine(ep)
-		st.Batch, st.LossSum, st.LossN, st.EpochSeconds = 0, 0, 0, 0
-		if evalDev && o.EarlyStopping > 0 && st.BadEvals >= o.EarlyStopping {
-			st.Stopped = true
-			stopped = true
-		}
-		if _, err := tr.saveCheckpoint(st.Epoch + 1); err != nil {
-			return nil, err
-		}
+	er, err := tr.run.Train(ctx)
+	if err != nil {
+		return nil, err
 	}
-	tr.finishBar()
+	tr.fault("trained")
+	st := &tr.state
 	res := &TrainResult{BestDir: filepath.Join(o.OutDir, BestDirName), Labels: tr.ls.names, BestEpoch: st.BestEpoch,
-		BestDevF1: st.BestF1, Epochs: st.History, Steps: st.Step, StoppedEarly: st.Stopped}
+		BestDevF1: st.BestF1, Epochs: st.History, Steps: er.Steps, StoppedEarly: er.Stopped}
 	if st.BestEpoch == 0 || !fileExists(filepath.Join(res.BestDir, "config.json")) {
-		// MaxSteps stopped before any epoch ended: keep the current model.
 		if err := tr.saveModel(res.BestDir); err != nil {
 			return nil, err
 		}
@@ -440,7 +341,7 @@ func (tr *trainer) run() (*TrainResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := ev.WriteFiles(o.OutDir, "test_"); err != nil {
+		if err := writeTestReports(ev, o.OutDir); err != nil {
 			return nil, err
 		}
 		res.Test = ev
@@ -448,147 +349,36 @@ func (tr *trainer) run() (*TrainResult, error) {
 	return res, nil
 }
 
-// step runs forward and backward over the batches of one accumulation group
-// and one optimizer update. Nothing is read from the device: the step's
-// loss and gradient norm wait in tr.pending until flush reads them.
-func (tr *trainer) step(group [][]int, epoch int) (err error) {
-	p := pendingStep{n: len(group)}
-	defer func() {
-		if err != nil {
-			p.drop()
-			err = torchutil.WrapOOM(err, fmt.Sprintf("ner: train step %d, batch %d × %d on %s",
-				tr.state.Step+1, tr.o.BatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
-		}
-	}()
-	defer torchutil.Recover(&err)
-	static := tr.static != nil && len(group) == tr.o.GradAccum
-	for i, idx := range group {
-		var l *ts.Tensor
-		var n int
-		var err error
-		if static {
-			l, n, err = tr.staticForwardBackward(idx, i == 0)
-		} else {
-			l, n, err = tr.forwardBackward(idx, len(group))
-		}
-		if err != nil {
-			return err
-		}
-		p.toks += n
-		if l != nil {
-			sum, err := tensors.Accumulate(p.lossSum, l)
-			if err != nil {
-				p.lossSum = nil // dropped by Accumulate
-				return fmt.Errorf("ner: train: %w", err)
-			}
-			p.lossSum = sum
-		}
-	}
-	p.lr = tr.sched.LR(tr.state.Step)
-	var stepped bool
-	if p.norm, stepped, err = tr.opt.Update(tr.scaler, tr.o.ClipNorm, p.lr); err != nil {
-		return fmt.Errorf("ner: train: %w", err)
-	}
-	if !stepped {
-		tr.skipped++
-	}
-	if err := tr.lim.Check(); err != nil {
-		return fmt.Errorf("ner: train: step %d: %w", tr.state.Step+1, err)
-	}
-	tr.state.Step++
-	p.step = tr.state.Step
-	p.epoch = float64(epoch) + float64(tr.state.Batch+len(group))/float64(tr.batchesPerEpoch())
-	tr.pending = append(tr.pending, p)
-	return nil
+// NumBatches is the number of training batches per epoch (engine.Task).
+func (tr *trainer) NumBatches() int {
+	return (len(tr.train.exs) + tr.o.BatchSize - 1) / tr.o.BatchSize
 }
 
-// pendingStep is an optimizer step whose loss and gradient norm are still
-// on the device.
-type pendingStep struct {
-	step    int
-	epoch   float64    // fractional epoch at the end of the step
-	lr      float64    // learning rate the step used
-	n       int        // batches in the step's accumulation group
-	toks    int        // real tokens of those batches
-	lossSum *ts.Tensor // sum of the batch losses (nil: no batch had a label)
-	norm    *ts.Tensor // gradient norm before clipping (nil: no clipping)
+// epochBatches returns the training batches of an epoch: the windows in
+// an order seeded by (Seed, epoch), cut into batches of BatchSize.
+func (tr *trainer) epochBatches(epoch int) [][]int {
+	if tr.orderEpoch != epoch {
+		tr.batches = chunk(epochOrder(len(tr.train.exs), tr.o.Seed, epoch), tr.o.BatchSize)
+		tr.orderEpoch = epoch
+	}
+	return tr.batches
 }
 
-func (p *pendingStep) drop() {
-	tensors.DropAll(p.lossSum, p.norm)
-	p.lossSum, p.norm = nil, nil
+// ForwardBackward computes the loss of one training batch and
+// back-propagates it (engine.Task).
+func (tr *trainer) ForwardBackward(mb engine.MicroBatch, back engine.Backward) (*ts.Tensor, int, error) {
+	idx := tr.epochBatches(mb.Epoch)[mb.Index]
+	if tr.static != nil && mb.GroupSize == tr.o.GradAccum {
+		return tr.staticForwardBackward(idx, mb.Micro == 0, back)
+	}
+	return tr.forwardBackward(idx, back)
 }
 
-// flush reads the losses and gradient norms of the pending steps with one
-// device→host copy and reports each step in order: the epoch's loss sum,
-// the progress bar and the metrics log (every LogSteps steps; tokens_per_s
-// is the rate since the previous flush). A non-finite loss is an error
-// naming its step.
-func (tr *trainer) flush() (err error) {
-	if len(tr.pending) == 0 {
-		return nil
-	}
-	defer tr.dropPending()
-	var list []*ts.Tensor
-	for _, p := range tr.pending {
-		list = append(list, p.lossSum, p.norm)
-	}
-	vals, err := tensors.ReadScalars(list)
-	if err != nil {
-		return fmt.Errorf("ner: train: %w", err)
-	}
-	now := time.Now()
-	toks := 0
-	for _, p := range tr.pending {
-		toks += p.toks
-	}
-	tps := float64(toks) / math.Max(now.Sub(tr.lastFlush).Seconds(), 1e-9)
-	tr.lastFlush = now
-	for i, p := range tr.pending {
-		loss, gnorm := 0.0, 0.0
-		if p.lossSum != nil {
-			loss = vals[2*i] / float64(p.n)
-			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				return fmt.Errorf("ner: train: step %d: loss is %v (lower the learning rate?)", p.step, loss)
-			}
-		}
-		if p.norm != nil {
-			gnorm = vals[2*i+1]
-		}
-		tr.state.LossSum += loss
-		tr.state.LossN++
-		if tr.bar != nil {
-			tr.bar.Update(p.step, progress.Fields{Loss: loss, LR: p.lr, Tokens: int64(p.toks), Epoch: p.epoch})
-		}
-		if p.step%tr.o.LogSteps == 0 {
-			vals := map[string]float64{"epoch": p.epoch, "loss": loss, "lr": p.lr, "grad_norm": gnorm, "tokens_per_s": tps}
-			if pk, err := torchutil.PeakMemory(tr.dev); err == nil { // CUDA allocator's peak, or peak RSS on the CPU
-				vals["peak_mem_gib"] = float64(pk.Allocated) / (1 << 30)
-			}
-			if tr.scaler.Enabled() {
-				vals["loss_scale"], vals["skipped_steps"] = tr.scaler.ScaleValue(), float64(tr.skipped)
-			}
-			if err := tr.log.Log(int64(p.step), "train", vals); err != nil {
-				return fmt.Errorf("ner: train: %w", err)
-			}
-		}
-	}
-	return nil
-}
-
-// dropPending frees the pending steps' tensors and empties the list.
-func (tr *trainer) dropPending() {
-	for i := range tr.pending {
-		tr.pending[i].drop()
-	}
-	tr.pending = tr.pending[:0]
-}
-
-// forwardBackward computes the mean loss of one batch, scaled by 1/accum,
-// and accumulates its gradients. It returns the unscaled loss as a
-// detached 0-dim tensor on the device (nil when the batch has no label to
-// learn: its cross-entropy would be NaN) and the number of real tokens.
-func (tr *trainer) forwardBackward(idx []int, accum int) (loss *ts.Tensor, toks int, err error) {
+// forwardBackward computes the mean loss of one batch and back-propagates
+// it through back. It returns the loss as a detached 0-dim tensor on the
+// device (nil when the batch has no label to learn: its cross-entropy
+// would be NaN) and the number of real tokens.
+func (tr *trainer) forwardBackward(idx []int, back engine.Backward) (loss *ts.Tensor, toks int, err error) {
 	defer torchutil.Recover(&err)
 	b := makeBatch(tr.train.exs, idx, tr.tok.PAD())
 	if b.labelToks == 0 {
@@ -605,44 +395,86 @@ func (tr *trainer) forwardBackward(idx []int, accum int) (loss *ts.Tensor, toks 
 		return nil, 0, fmt.Errorf("ner: train: %w", err)
 	}
 	s.Add(labels)
-	if loss, err = tr.lossBackward(in, labels, accum); err != nil {
+	if loss, err = tr.lossBackward(in, labels, back); err != nil {
 		return nil, 0, err
 	}
 	return loss, b.realToks, nil
 }
 
-// lossBackward computes the batch's mean loss, back-propagates it scaled
-// by 1/accum (and by the fp16 loss scale) and returns the unscaled loss,
-// detached, as a tensor the caller owns. It reads nothing from the device.
-func (tr *trainer) lossBackward(in bert.Inputs, labels *ts.Tensor, accum int) (loss *ts.Tensor, err error) {
+// lossBackward computes the batch's mean loss and back-propagates it
+// through back, which returns it detached, as a tensor the caller owns.
+// It reads nothing from the device.
+func (tr *trainer) lossBackward(in bert.Inputs, labels *ts.Tensor, back engine.Backward) (loss *ts.Tensor, err error) {
 	defer torchutil.Recover(&err)
-	s := tensors.NewScope()
-	defer s.Drop()
 	l, err := tr.m.Loss(in, labels, true, tr.weights)
 	if err != nil {
 		return nil, fmt.Errorf("ner: train: %w", err)
 	}
-	s.Add(l)
-	back := l
-	if accum > 1 {
-		sc := ts.FloatScalar(1 / float64(accum))
-		defer sc.MustDrop()
-		if back, err = l.MulScalar(sc, false); err != nil {
-			return nil, fmt.Errorf("ner: train: %w", err)
+	defer l.MustDrop()
+	return back(l)
+}
+
+// EndEpoch evaluates the dev split, keeps the better model in best/ and
+// the epoch's model in epoch-N/ (SaveEpochModels), logs the epoch and
+// decides on early stopping (engine.Task).
+func (tr *trainer) EndEpoch(e engine.EpochEnd) (stop bool, err error) {
+	o := tr.o
+	st := &tr.state
+	evalDev := o.EvalEachEpoch && len(tr.devd.exs) > 0
+	ep := EpochResult{Epoch: e.Epoch + 1, Step: e.Step, TrainLoss: e.TrainLoss, DevPrecision: -1, DevRecall: -1, DevF1: -1, Seconds: e.Seconds}
+	if math.IsNaN(ep.TrainLoss) {
+		ep.TrainLoss = 0
+	}
+	better := !evalDev
+	if evalDev {
+		ev, err := tr.evaluate(tr.devd)
+		if err != nil {
+			return false, err
 		}
-		s.Add(back)
+		ep.DevPrecision, ep.DevRecall, ep.DevF1 = ev.Report.Micro.Precision, ev.Report.Micro.Recall, ev.Report.Micro.F1
+		better = ep.DevF1 > st.BestF1
 	}
-	if back, err = tr.scaler.Scale(back); err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
+	st.History = append(st.History, ep)
+	tr.fault("evaluated")
+	if better {
+		st.BestF1, st.BestEpoch, st.BestStep, st.BadEvals = ep.DevF1, ep.Epoch, ep.Step, 0
+		if err := tr.saveModel(filepath.Join(o.OutDir, BestDirName)); err != nil {
+			return false, err
+		}
+	} else {
+		st.BadEvals++
 	}
-	s.Add(back)
-	if err := back.Backward(); err != nil {
-		return nil, fmt.Errorf("ner: train: backward: %w", err)
+	if err := tr.saveEpochDir(ep.Epoch); err != nil {
+		return false, err
 	}
-	if loss, err = l.Detach(false); err != nil {
-		return nil, fmt.Errorf("ner: train: %w", err)
+	vals := map[string]float64{"epoch": float64(ep.Epoch), "train_loss": ep.TrainLoss, "seconds": ep.Seconds}
+	if evalDev {
+		vals["dev_precision"], vals["dev_recall"], vals["dev_f1"] = ep.DevPrecision, ep.DevRecall, ep.DevF1
 	}
-	return loss, nil
+	if err := tr.run.LogMetrics(ep.Step, "epoch", vals); err != nil {
+		return false, err
+	}
+	tr.epochLine(ep, e.Partial)
+	return evalDev && o.EarlyStopping > 0 && st.BadEvals >= o.EarlyStopping, nil
+}
+
+// SaveModel writes the model and the tokenizer into dir (engine.Task).
+func (tr *trainer) SaveModel(dir string) error {
+	if err := tr.m.Save(dir); err != nil {
+		return err
+	}
+	return tr.tok.Save(dir)
+}
+
+// State is the trainer's part of a checkpoint (engine.Task).
+func (tr *trainer) State() (engine.TaskState, error) {
+	st := tr.state
+	ts := engine.TaskState{Keys: st.keys()}
+	if st.BestEpoch > 0 && st.BestF1 >= 0 {
+		f1 := st.BestF1
+		ts.BestScore, ts.BestStep = &f1, st.BestStep
+	}
+	return ts, nil
 }
 
 // evaluate predicts a split with the training model and scores it.
@@ -672,72 +504,32 @@ func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels 
 	return newEvaluation(d.words, d.gold, s, pred, schemeOfLabels(labels))
 }
 
-// saveEpochDir keeps OutDir/epoch-N when SaveTotalLimit > 0 and removes the
-// epochs beyond the limit.
+// saveEpochDir keeps OutDir/epoch-N when SaveEpochModels > 0 and removes
+// the epochs beyond the limit.
 func (tr *trainer) saveEpochDir(epoch int) error {
-	if tr.o.SaveTotalLimit <= 0 {
+	if tr.o.SaveEpochModels <= 0 {
 		return nil
 	}
 	if err := tr.saveModel(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", epoch))); err != nil {
 		return err
 	}
-	if old := epoch - tr.o.SaveTotalLimit; old >= 1 {
-		return os.RemoveAll(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", old)))
+	if old := epoch - tr.o.SaveEpochModels; old >= 1 {
+		return removeModelDir(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", old)))
 	}
 	return nil
 }
 
-// interrupt saves the checkpoint after a cancellation and returns the error
-// to report.
-func (tr *trainer) interrupt(cause error) error {
-	if err := tr.flush(); err != nil {
-		return err
-	}
-	tr.finishBar()
-	tr.state.EpochSeconds += time.Since(tr.epochStart).Seconds()
-	dir, err := tr.saveCheckpoint(tr.state.Epoch)
-	if err != nil {
-		return fmt.Errorf("ner: train: interrupted (%v) and the checkpoint could not be saved: %w", cause, err)
-	}
-	return fmt.Errorf("ner: train: interrupted at step %d (epoch %d, batch %d); resumable checkpoint in %s: %w",
-		tr.state.Step, tr.state.Epoch+1, tr.state.Batch, dir, cause)
-}
-
-// newBar starts the progress bar on o.Log (none without a writer).
-func (tr *trainer) newBar() {
-	tr.bar = nil
-	if tr.o.Log != nil {
-		tr.bar = progress.New(tr.o.Log, tr.sched.Total, progress.Options{StartStep: tr.state.Step, Prefix: "train"})
-	}
-}
-
-// finishBar draws the bar's last state and ends its line.
-func (tr *trainer) finishBar() {
-	if tr.bar != nil {
-		_ = tr.bar.Finish()
-		tr.bar = nil
-	}
-}
-
 // epochLine writes the epoch's summary on a line of its own.
-func (tr *trainer) epochLine(e EpochResult) {
+func (tr *trainer) epochLine(e EpochResult, partial bool) {
 	dev := ""
 	if e.DevF1 >= 0 {
 		dev = fmt.Sprintf(" dev P %.4f R %.4f F1 %.4f", e.DevPrecision, e.DevRecall, e.DevF1)
 	}
-	tr.say("epoch %d: step %d train loss %.4f%s (%.1fs)\n", e.Epoch, e.Step, e.TrainLoss, dev, e.Seconds)
-}
-
-// say writes a message to o.Log on a line of its own (below a terminal
-// progress bar).
-func (tr *trainer) say(format string, a ...any) {
-	if tr.o.Log == nil {
-		return
+	end := ""
+	if partial {
+		end = " (MaxSteps reached inside the epoch)"
 	}
-	if tr.bar != nil && progress.IsTerminal(tr.o.Log) {
-		fmt.Fprint(tr.o.Log, "\n")
-	}
-	fmt.Fprintf(tr.o.Log, format, a...)
+	tr.run.Say("epoch %d: step %d train loss %.4f%s (%.1fs)%s\n", e.Epoch, e.Step, e.TrainLoss, dev, e.Seconds, end)
 }
 
 // freeModel releases a model's tensors now (bert's Close) instead of
@@ -746,4 +538,22 @@ func freeModel(m interface{ Close() error }) {
 	if m != nil {
 		_ = m.Close()
 	}
+}
+
+// validDevice accepts "", "cpu", "cuda" and "cuda:N".
+func validDevice(d string) bool {
+	d = strings.ToLower(strings.TrimSpace(d))
+	if d == "" || d == "cpu" || d == "cuda" {
+		return true
+	}
+	n, ok := strings.CutPrefix(d, "cuda:")
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

@@ -9,13 +9,13 @@ import (
 // The paper's fine-tuning recipe; only the output directory is required.
 func ExampleDefaultTrainOptions() {
 	o := ner.DefaultTrainOptions()
-	fmt.Println(o.MaxLen, o.BatchSize, o.LR, o.Epochs, o.WeightDecay, o.WarmupRatio, o.Scheme, o.ClipNorm, o.Seed)
+	fmt.Println(o.MaxLen, o.BatchSize, o.LR, o.Epochs, o.WeightDecay, o.WarmupRatio, o.Scheme, o.MaxGradNorm, o.Seed)
 	fmt.Println(o.Validate())
 	o.OutDir = "runs/clinpt"
 	fmt.Println(o.Validate())
 	// Output:
 	// 256 4 3e-05 10 0.01 0.1 IOB2 1 42
-	// ner: train options: OutDir "": required
+	// ner: train options: OutDir "": want an output directory (required)
 	// <nil>
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/engine"
+	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
@@ -52,7 +54,7 @@ func (st *staticStep) close() {
 // staticForwardBackward is forwardBackward on the fixed-shape path: it
 // returns the batch's unscaled mean loss as a new device tensor (nil when
 // nothing is labelled) and the number of real tokens.
-func (tr *trainer) staticForwardBackward(idx []int, first bool) (loss *ts.Tensor, toks int, err error) {
+func (tr *trainer) staticForwardBackward(idx []int, first bool, back engine.Backward) (loss *ts.Tensor, toks int, err error) {
 	st := tr.static
 	b := makeBatchShape(tr.train.exs, idx, tr.tok.PAD(), tr.o.BatchSize, tr.o.MaxLen)
 	if b.labelToks == 0 {
@@ -67,14 +69,14 @@ func (tr *trainer) staticForwardBackward(idx []int, first bool) (loss *ts.Tensor
 			return nil, 0, fmt.Errorf("ner: train: %w", err)
 		}
 	case st.useGPU && first:
-		if err := tr.capture(); err != nil {
+		if err := tr.capture(back); err != nil {
 			return nil, 0, fmt.Errorf("ner: train: CUDA graph: %w", err)
 		}
 		if err := st.graph.Replay(); err != nil {
 			return nil, 0, fmt.Errorf("ner: train: %w", err)
 		}
 	default: // eager on the static buffers (before the capture, or no graph)
-		if err := tr.staticEager(); err != nil {
+		if err := tr.staticEager(back); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -105,10 +107,10 @@ func (tr *trainer) loadStatic(b batch) (err error) {
 
 // staticEager runs the loss and backward on the static buffers and keeps
 // the loss in st.loss.
-func (tr *trainer) staticEager() error {
+func (tr *trainer) staticEager(back engine.Backward) error {
 	st := tr.static
 	in, labels := tr.staticInputs()
-	l, err := tr.lossBackward(in, labels, tr.o.GradAccum)
+	l, err := tr.lossBackward(in, labels, back)
 	if err != nil {
 		return err
 	}
@@ -120,7 +122,7 @@ func (tr *trainer) staticEager() error {
 // capture records the loss and backward on the static buffers as a CUDA
 // graph (see staticStep). The gradients must be zero (the first
 // micro-batch of an accumulation group).
-func (tr *trainer) capture() (err error) {
+func (tr *trainer) capture(back engine.Backward) (err error) {
 	st := tr.static // newTrainer has checked CUDA and bbshim's graphs
 	g, err := bbshim.NewGraph(tr.dev.Value)
 	if err != nil {
@@ -128,15 +130,15 @@ func (tr *trainer) capture() (err error) {
 	}
 	var l *ts.Tensor
 	err = g.Capture(func() error {
-		if err := tr.staticEager(); err != nil {
+		if err := tr.staticEager(back); err != nil {
 			return err
 		}
 		tensors.DropAll(st.loss) // freed before the capture, not during it
 		st.loss = nil
-		return tr.opt.ZeroGrad() // forget the warmup's gradients
+		return optim.ZeroGrads(tr.optimParams()) // forget the warmup's gradients
 	}, func() (err error) {
 		in, labels := tr.staticInputs()
-		l, err = tr.lossBackward(in, labels, tr.o.GradAccum)
+		l, err = tr.lossBackward(in, labels, back)
 		return err
 	})
 	if err != nil {
@@ -146,6 +148,15 @@ func (tr *trainer) capture() (err error) {
 	}
 	st.loss, st.graph = l, g
 	return nil
+}
+
+// optimParams lists the model's parameters.
+func (tr *trainer) optimParams() []optim.Param {
+	var ps []optim.Param
+	for _, p := range tr.m.Parameters() {
+		ps = append(ps, optim.Param{Name: p.Name, Tensor: p.Tensor})
+	}
+	return ps
 }
 
 // staticInputs returns the static buffers as model inputs and labels.

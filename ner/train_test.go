@@ -133,7 +133,7 @@ func TestTrainDemoCorpusEndToEnd(t *testing.T) {
 			epochs++
 		}
 	}
-	assert.Equal(t, res.Steps/o.LogSteps, steps, "a line every LogSteps steps")
+	assert.Equal(t, (res.Steps+o.LogSteps-1)/o.LogSteps, steps, "a line every LogSteps steps and at the last")
 	assert.Equal(t, o.Epochs, epochs)
 
 	// The Tagger with the training windows reproduces the dev score.
@@ -178,8 +178,8 @@ func TestTrainResumeAfterCancel(t *testing.T) {
 	out := t.TempDir()
 	o.OutDir = out
 	ctx, cancel := context.WithCancel(context.Background())
-	o.onStep = func(step int) {
-		if step == 3 {
+	o.OnStep = func(m StepMetrics) {
+		if m.Step == 3 {
 			cancel()
 		}
 	}
@@ -195,7 +195,7 @@ func TestTrainResumeAfterCancel(t *testing.T) {
 		assert.FileExists(t, filepath.Join(dir, f))
 	}
 
-	o.onStep = nil
+	o.OnStep = nil
 	o.Resume = true
 	got, err := Train(context.Background(), modelDir, tok, small, o)
 	require.NoError(t, err)
@@ -363,5 +363,5 @@ func TestTrainResumeFallsBackToPreviousCheckpoint(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(c, trainstate.StateFile), []byte("{"), 0o644))
 	}
 	_, err = Train(context.Background(), modelDir, tok, small, o)
-	assert.ErrorContains(t, err, "no valid checkpoint")
+	assert.ErrorContains(t, err, "no usable checkpoint")
 }

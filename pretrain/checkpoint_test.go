@@ -60,7 +60,7 @@ func TestResumeGivesSameLosses(t *testing.T) {
 	// Without Resume the directory is refused.
 	cut.OnStep = nil
 	_, err = Train(context.Background(), cut)
-	assert.ErrorContains(t, err, "already holds checkpoints")
+	assert.ErrorContains(t, err, "already holds a run")
 
 	cut.Resume = true
 	var log bytes.Buffer

@@ -52,10 +52,14 @@
 // positions only (divided by the accumulation group size) → backward →
 // gradient clipping (1.0) → AdamW (weight decay 0.01, none on biases and
 // LayerNorm weights) with a linear schedule (warmup, then decay to 0).
-// Checkpoints (model, optimizer, step, data Position) are written atomically
-// every SaveSteps, at each epoch end and on cancellation; Resume continues
-// from the newest checkpoint that validates, falling back to the previous
-// good one. Dropout is reproducible on resume because torch is reseeded from
+// The loop is internal/engine's, shared with package ner. Checkpoints
+// (model, optimizer, step, data Position, the SHA-256 of every file) are
+// written atomically every SaveSteps, at each epoch end and on
+// cancellation; Resume continues from the newest checkpoint that
+// validates, falling back to the previous good one. OutDir/run.json
+// records the run (corpus files' SHA-256, the starting model, every
+// option); a directory holding another run is refused unless Resume (same
+// data and options) or OverwriteOutputDir (the old run is moved aside). Dropout is reproducible on resume because torch is reseeded from
 // (Seed, step, micro-batch) before each micro-batch (see RNGRule). The final
 // model is OutDir/final, an HF model directory. Perplexity masks each block
 // with its own seed, so it does not depend on the batch size.

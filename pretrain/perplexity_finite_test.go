@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
@@ -21,7 +22,7 @@ func TestPerplexityRejectsNonFiniteLoss(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	_, cfgPath, vocabPath, corpus := tinySetup(t, 200, 0.1)
-	m, tok, err := loadModel(context.Background(), modelSource{config: cfgPath, vocab: vocabPath}, DefaultTrainOptions().Device, 42)
+	m, tok, err := loadModel(context.Background(), modelSource{config: cfgPath, vocab: vocabPath}, gotch.CPU, 42)
 	require.NoError(t, err)
 	require.NoError(t, torchutil.NoGrad(func() error {
 		for _, p := range m.Parameters() {

@@ -3,6 +3,7 @@ package pretrain
 import (
 	"context"
 	"fmt"
+	"github.com/sugarme/gotch"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,7 +21,7 @@ func TestPerplexityDeterministic(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	_, cfgPath, vocabPath, corpus := tinySetup(t, 200, 0.1)
-	m, tok, err := loadModel(context.Background(), modelSource{config: cfgPath, vocab: vocabPath}, DefaultTrainOptions().Device, 42)
+	m, tok, err := loadModel(context.Background(), modelSource{config: cfgPath, vocab: vocabPath}, gotch.CPU, 42)
 	require.NoError(t, err)
 	o := DefaultPerplexityOptions()
 	o.BlockSize = 32
@@ -88,7 +89,7 @@ func TestBadInputs(t *testing.T) {
 		})
 	}
 
-	m, tok, err := loadModel(context.Background(), modelSource{config: cfgPath, vocab: vocabPath}, DefaultTrainOptions().Device, 42)
+	m, tok, err := loadModel(context.Background(), modelSource{config: cfgPath, vocab: vocabPath}, gotch.CPU, 42)
 	require.NoError(t, err)
 	_, err = Perplexity(context.Background(), m, tok, []string{empty}, DefaultPerplexityOptions())
 	assert.ErrorIs(t, err, ErrEmptyCorpus)
@@ -98,7 +99,7 @@ func TestBadInputs(t *testing.T) {
 	// a model whose vocab_size differs from the tokenizer's
 	cfg := bert.TinyConfig()
 	cfg.MaxPositionEmbeddings = 32
-	small, err := bert.NewForMaskedLM(cfg, DefaultTrainOptions().Device)
+	small, err := bert.NewForMaskedLM(cfg, gotch.CPU)
 	require.NoError(t, err)
 	_, err = Perplexity(context.Background(), small, tok, []string{corpus}, DefaultPerplexityOptions())
 	assert.ErrorContains(t, err, "vocab_size is 100")

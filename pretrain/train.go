@@ -5,20 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
 
-	"github.com/sugarme/gotch"
-
-	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/engine"
 )
 
 // TrainOptions configures Train. Start from DefaultTrainOptions(): the
-// embedded Options hold the paper's hyper-parameters, the other fields say
-// what to train, from what and where to write it.
+// embedded Options hold the paper's hyper-parameters and the training
+// knobs shared with ner (OutDir, Resume, Device, Precision, LogSteps, …:
+// see Options), the other fields say what to train and from what.
+//
+// OutDir receives, for a one-stage variant: checkpoint-<step>/
+// directories, metrics.jsonl, run.json, cache/ and final/, the trained
+// model. For all: OutDir/clin/ and OutDir/bio/ hold each stage's
+// checkpoints and metrics, OutDir/clin/final is the clin model and
+// OutDir/final the variant's (bio stage's) model. Required. SaveTotalLimit
+// counts per stage. EvalEachEpoch needs a validation split
+// (ValidationFraction > 0). Resume continues each stage from its latest
+// good checkpoint (a stage whose final model exists is skipped).
 type TrainOptions struct {
 	Options
 
@@ -47,81 +53,21 @@ type TrainOptions struct {
 	// config's vocab_size.
 	Config, Vocab string
 
-	// OutDir receives, for a one-stage variant: checkpoint-<step>/
-	// directories, metrics.jsonl, cache/ and final/, the trained model. For
-	// all: OutDir/clin/ and OutDir/bio/ hold each stage's checkpoints and
-	// metrics, OutDir/clin/final is the clin model and OutDir/final the
-	// variant's (bio stage's) model. Required.
-	OutDir string
 	// CacheDir holds the token caches. Default "" means OutDir/cache.
 	CacheDir string
 	// Workers encoding the corpus in parallel when the cache is built;
 	// 0 means runtime.GOMAXPROCS(0).
 	Workers int
 
-	// Device to train on. Default gotch.CPU.
-	Device gotch.Device
-	// Precision is the compute precision of the model's forward passes
-	// (bert.Precision): fp32 (the default) or bf16, bf16 linear layers and
-	// matmuls with float32 master weights, LayerNorm, softmax and the loss
-	// in float32 (torch.autocast's rules); parameters, gradients, the AdamW
-	// state and every checkpoint stay float32. bf16 is the recommended
-	// choice on CUDA GPUs with native bf16 (A100, H100, RTX 30xx and
-	// newer); the default stays fp32 because bf16 is slow on the CPU and
-	// its GPU speed has not been measured by this project.
-	//
-	// fp16 (CUDA only) computes in float16 with dynamic loss scaling
-	// (optim.GradScaler, torch.cuda.amp's defaults): for GPUs with fast
-	// fp16 but no bf16 (RTX 20xx, T4, V100). A step whose gradients
-	// overflow is skipped and the scale halves; the scale is saved in the
-	// checkpoints.
-	Precision bert.Precision
-	// MaxMemoryGiB caps the memory training may use (0: no cap). On CUDA
-	// the caching allocator refuses to grow beyond it, so a run that would
-	// not fit a smaller card (11 GiB for a 12 GB GTX-class card) fails
-	// here too, with an out-of-memory error that says to lower the batch
-	// size and accumulate gradients; on the CPU the process's peak
-	// resident memory is compared with it after every step.
-	MaxMemoryGiB float64
-	// SaveTotalLimit keeps at most this many checkpoints per stage, the
-	// oldest deleted first (HF save_total_limit). Default 0 keeps all.
-	SaveTotalLimit int
-	// EvalEachEpoch computes the validation loss and perplexity at the end
-	// of every epoch (and at the end of training). Default true. It needs
-	// a validation split (ValidationFraction > 0).
-	EvalEachEpoch bool
-	// LogSteps: a metrics line every LogSteps optimizer steps (HF
-	// logging_steps). Default 10; 1 logs every step. On CUDA it is also
-	// how often the losses are read from the device (10 when LogSteps is
-	// 0): in between, steps are queued without waiting for the GPU. On the
-	// CPU, where nothing is gained by waiting, they are read every step.
-	LogSteps int
-	// Resume continues each stage from its latest good checkpoint in
-	// OutDir (a stage whose final model exists is skipped); without a
-	// checkpoint it starts afresh. Default false: OutDir must then hold no
-	// checkpoint of a previous run.
-	Resume bool
-	// Log receives the progress bar and messages; nil is silent. The
-	// metrics always go to metrics.jsonl.
-	Log io.Writer
-	// OnStep, when not nil, is called after every optimizer step with the
-	// step's metrics (on the training goroutine). Cancel the context from
-	// it to stop training; a checkpoint is then written. Setting it makes
-	// the trainer read each step's loss at once (a wait for the GPU on
-	// CUDA) instead of every LogSteps steps.
-	OnStep func(StepMetrics)
-
-	// deferReads (tests) defers the loss reads on the CPU too, as on CUDA.
-	deferReads bool
-	// forceScaler (tests) enables fp16's loss scaler at any precision.
-	forceScaler bool
+	// hooks are the engine's test switches (export_test.go).
+	hooks engine.Hooks
 }
 
 // DefaultTrainOptions returns DefaultOptions() (the paper's
-// hyper-parameters), variant custom, CPU, evaluation each epoch, a metrics
-// line every 10 steps and every checkpoint kept.
+// hyper-parameters, CPU, evaluation each epoch, a metrics line every 10
+// steps, every checkpoint kept) and variant custom.
 func DefaultTrainOptions() TrainOptions {
-	return TrainOptions{Options: DefaultOptions(), Variant: "custom", Device: gotch.CPU, EvalEachEpoch: true, LogSteps: 10, Precision: bert.DefaultPrecision}
+	return TrainOptions{Options: DefaultOptions(), Variant: "custom"}
 }
 
 // Validate names the first bad field.
@@ -129,14 +75,14 @@ func (o TrainOptions) Validate() error {
 	if err := o.Options.Validate(); err != nil {
 		return err
 	}
+	if err := o.Options.Options.ValidateOutDir(); err != nil {
+		return fmt.Errorf("pretrain: train options: %w", err)
+	}
 	if err := o.Corpus.Validate(); err != nil {
 		return err
 	}
 	if _, err := LookupVariant(o.Variant); err != nil {
 		return err
-	}
-	if _, err := bert.ParsePrecision(string(o.Precision)); err != nil {
-		return fmt.Errorf("pretrain: train options: Precision: %w", err)
 	}
 	switch {
 	case len(o.Corpora) == 0:
@@ -145,14 +91,6 @@ func (o TrainOptions) Validate() error {
 		return errors.New("pretrain: train options: set Model, or Config and Vocab (from scratch), not both")
 	case o.Model == "" && (o.Config == "" || o.Vocab == ""):
 		return errors.New("pretrain: train options: need Model, or Config and Vocab to start from scratch")
-	case o.OutDir == "":
-		return errors.New("pretrain: train options: OutDir is required")
-	case o.SaveTotalLimit < 0:
-		return fmt.Errorf("pretrain: train options: SaveTotalLimit %d < 0", o.SaveTotalLimit)
-	case math.IsNaN(o.MaxMemoryGiB) || math.IsInf(o.MaxMemoryGiB, 0) || o.MaxMemoryGiB < 0:
-		return fmt.Errorf("pretrain: train options: MaxMemoryGiB %v: want >= 0 (0: no cap)", o.MaxMemoryGiB)
-	case o.LogSteps < 0:
-		return fmt.Errorf("pretrain: train options: LogSteps %d < 0", o.LogSteps)
 	case o.Workers < 0:
 		return fmt.Errorf("pretrain: train options: Workers %d < 0", o.Workers)
 	case o.EvalEachEpoch && o.ValidationFraction == 0:
@@ -162,19 +100,8 @@ func (o TrainOptions) Validate() error {
 }
 
 // StepMetrics are the metrics of one optimizer step, as written to
-// metrics.jsonl.
-type StepMetrics struct {
-	Stage    string  `json:"stage"`
-	Step     int     `json:"step"`      // optimizer steps done, from 1
-	Epoch    float64 `json:"epoch"`     // fractional epoch, HF style
-	Loss     float64 `json:"loss"`      // mean masked-LM loss of the step's micro-batches
-	LR       float64 `json:"lr"`        // learning rate the step used
-	GradNorm float64 `json:"grad_norm"` // total gradient norm before clipping (0 without clipping)
-	Tokens   int     `json:"tokens"`    // non-padding tokens of the step
-	// Skipped: fp16 only, the gradients overflowed, so the update was
-	// skipped (and the loss scale halved).
-	Skipped bool `json:"skipped,omitempty"`
-}
+// metrics.jsonl and given to OnStep.
+type StepMetrics = engine.StepMetrics
 
 // EvalMetrics are the validation metrics at the end of an epoch.
 type EvalMetrics struct {
@@ -257,18 +184,19 @@ func stageDirs(out string, stages []BoundStage) (dirs []string, final string) {
 // Resuming reproduces the uninterrupted run exactly: a checkpoint holds the
 // model, the AdamW state, the step (which fixes the schedule) and the data
 // Position, and every random draw is a function of (Seed, Position, step),
-// see RNGRule. When ctx is cancelled (Ctrl-C), the current step finishes, a
-// checkpoint is written and Train returns an error wrapping ctx.Err(); run
-// again with Resume to continue.
+// see RNGRule. When ctx is cancelled (Ctrl-C, SIGTERM), the current step
+// finishes, a checkpoint is written and Train returns an error wrapping
+// ctx.Err(); run again with Resume to continue.
+//
+// OutDir must not hold another run unless Resume (with the same data and
+// hyper-parameters, checked against its run.json) or OverwriteOutputDir
+// (the old run is moved aside); see engine.PrepareOutDir.
 //
 // All torch work runs on the calling goroutine, locked to its OS thread.
 func Train(ctx context.Context, o TrainOptions) (res *Result, err error) {
 	start := time.Now()
 	if err := o.Validate(); err != nil {
 		return nil, err
-	}
-	if o.Device == (gotch.Device{}) {
-		o.Device = gotch.CPU
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -284,20 +212,13 @@ func Train(ctx context.Context, o TrainOptions) (res *Result, err error) {
 			return nil, fmt.Errorf("pretrain: stage %s: %w", s.Name, err)
 		}
 	}
-	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("pretrain: %w", err)
-	}
 	if o.CacheDir == "" {
 		o.CacheDir = filepath.Join(o.OutDir, "cache")
 	}
-	dirs, final := stageDirs(o.OutDir, stages)
-	if !o.Resume {
-		for _, d := range dirs {
-			if ck, ok := hasCheckpoints(d); ok {
-				return nil, fmt.Errorf("pretrain: %s already holds checkpoints (%s): set Resume to continue that run, or choose another output directory", d, filepath.Base(ck))
-			}
-		}
+	if err := prepareOutDir(o, stages, files); err != nil {
+		return nil, err
 	}
+	dirs, final := stageDirs(o.OutDir, stages)
 
 	res = &Result{FinalDir: final}
 	src := initialSource(o)

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
-	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/tokenize"
@@ -30,7 +30,7 @@ func initialSource(o TrainOptions) modelSource {
 // loadModel builds the model and tokenizer of src on dev and checks that
 // they match. A model from scratch is initialised after
 // torch.manual_seed(seed), as HF Trainer seeds before model_init.
-func loadModel(ctx context.Context, src modelSource, dev gotch.Device, seed uint64) (m *bert.ForMaskedLM, tok *tokenize.Tokenizer, err error) {
+func loadModel(ctx context.Context, src modelSource, dev gotch.Device, seed int64) (m *bert.ForMaskedLM, tok *tokenize.Tokenizer, err error) {
 	defer torchutil.Recover(&err)
 	if src.name == "" {
 		cfg, err := bert.LoadConfig(src.config)
@@ -43,7 +43,7 @@ func loadModel(ctx context.Context, src modelSource, dev gotch.Device, seed uint
 		if err := checkVocab(tok, cfg, src.vocab, src.config); err != nil {
 			return nil, nil, err
 		}
-		torchutil.ManualSeed(int64(seed & (1<<63 - 1)))
+		torchutil.ManualSeed(int64(uint64(seed) & (1<<63 - 1)))
 		if m, err = bert.NewForMaskedLM(cfg, dev); err != nil {
 			return nil, nil, fmt.Errorf("pretrain: new model from %s: %w", src.config, err)
 		}
@@ -77,16 +77,6 @@ func checkVocab(tok *tokenize.Tokenizer, cfg *bert.Config, vocabFile, configFile
 		return fmt.Errorf("pretrain: vocabulary %s has %d tokens but %s has vocab_size %d: the vocabulary does not belong to the model", vocabFile, tok.VocabSize(), configFile, cfg.VocabSize)
 	}
 	return nil
-}
-
-// optimParams lists the model's parameters for the optimizer.
-func optimParams(m *bert.ForMaskedLM) []optim.Param {
-	ps := m.Parameters()
-	out := make([]optim.Param, len(ps))
-	for i, p := range ps {
-		out[i] = optim.Param{Name: p.Name, Tensor: p.Tensor}
-	}
-	return out
 }
 
 // batchTensors creates the model inputs and labels of b on dev, owned by s.
@@ -129,7 +119,7 @@ func maskedTensors(s *tensors.Scope, b *Batch, dev gotch.Device) (pos, labels *t
 // evalLoss computes the masked-LM loss of b (mean over its masked
 // positions) without backward and reads it to the host.
 func evalLoss(m *bert.ForMaskedLM, b *Batch, dev gotch.Device) (v float64, err error) {
-	l, err := batchLossTensor(m, b, dev, false, nil, 1)
+	l, err := batchLossTensor(m, b, dev, false, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -143,12 +133,13 @@ func evalLoss(m *bert.ForMaskedLM, b *Batch, dev gotch.Device) (v float64, err e
 // batchLossTensor computes the masked-LM loss of b (mean over its masked
 // positions) as a detached 0-dim float32 tensor on dev that the caller
 // drops: nothing is read to the host, so on CUDA the call only queues
-// work. With a scaler it also back-propagates scaler.Scale(loss/scale)
-// (a disabled scaler leaves loss/scale as is); nil means no backward. The model
-// projects only b.MaskedPositions onto the vocabulary
-// (bert.ForMaskedLM.LossAt); a batch without them (built by hand) falls
-// back to finding the labelled positions (bert.ForMaskedLM.Loss).
-func batchLossTensor(m *bert.ForMaskedLM, b *Batch, dev gotch.Device, train bool, scaler *optim.GradScaler, scale float64) (out *ts.Tensor, err error) {
+// work. With back it also back-propagates the loss through back (the
+// engine's: divided by the accumulation group, scaled for fp16); nil
+// means no backward. The model projects only b.MaskedPositions onto the
+// vocabulary (bert.ForMaskedLM.LossAt); a batch without them (built by
+// hand) falls back to finding the labelled positions
+// (bert.ForMaskedLM.Loss).
+func batchLossTensor(m *bert.ForMaskedLM, b *Batch, dev gotch.Device, train bool, back engine.Backward) (out *ts.Tensor, err error) {
 	defer torchutil.Recover(&err)
 	s := tensors.NewScope()
 	defer s.Drop()
@@ -170,24 +161,11 @@ func batchLossTensor(m *bert.ForMaskedLM, b *Batch, dev gotch.Device, train bool
 		return nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
 	}
 	s.Add(loss)
-	if scaler != nil {
-		backLoss := loss
-		if scale != 1 {
-			sc := ts.FloatScalar(scale)
-			backLoss, err = loss.DivScalar(sc, false)
-			keepAlive(sc)
-			if err != nil {
-				return nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
-			}
-			s.Add(backLoss)
-		}
-		if backLoss, err = scaler.Scale(backLoss); err != nil {
+	if back != nil {
+		if out, err = back(loss); err != nil {
 			return nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)
 		}
-		s.Add(backLoss)
-		if err := backLoss.Backward(); err != nil {
-			return nil, fmt.Errorf("pretrain: batch %v: backward: %w", b.Position, err)
-		}
+		return out, nil
 	}
 	if out, err = loss.Detach(false); err != nil {
 		return nil, fmt.Errorf("pretrain: batch %v: %w", b.Position, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/biobertpt-go/biobertpt/tokenize"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 )
 
@@ -73,7 +74,7 @@ func TestTrainOptionsValidate(t *testing.T) {
 		{"no corpus", func(o *TrainOptions) { o.Corpora = nil }, "Corpora is empty"},
 		{"model and config", func(o *TrainOptions) { o.Model = "m" }, "not both"},
 		{"no model", func(o *TrainOptions) { o.Config = "" }, "need Model"},
-		{"no out", func(o *TrainOptions) { o.OutDir = "" }, "OutDir is required"},
+		{"no out", func(o *TrainOptions) { o.OutDir = "" }, "OutDir"},
 		{"variant", func(o *TrainOptions) { o.Variant = "med" }, `unknown variant "med"`},
 		{"lr", func(o *TrainOptions) { o.LR = 0 }, "LR"},
 		{"save limit", func(o *TrainOptions) { o.SaveTotalLimit = -1 }, "SaveTotalLimit"},
@@ -128,7 +129,7 @@ func TestTrainTinyLowersPerplexity(t *testing.T) {
 	var log bytes.Buffer
 	o.Log = &log
 
-	m0, tok, err := loadModel(context.Background(), modelSource{config: cfgPath, vocab: vocabPath}, o.Device, 42)
+	m0, tok, err := loadModel(context.Background(), modelSource{config: cfgPath, vocab: vocabPath}, gotch.CPU, 42)
 	require.NoError(t, err)
 	po := DefaultPerplexityOptions()
 	po.BlockSize, po.BatchSize = 32, 32
@@ -258,7 +259,7 @@ func TestDeferredLossReads(t *testing.T) {
 	run := func(name string, onStep bool) ([]float64, string) {
 		o := tinyOptions(cfgPath, vocabPath, corpus, filepath.Join(dir, name))
 		o.MaxSteps, o.LogSteps, o.GradAccum = 11, 4, 2
-		o.deferReads = true // as on CUDA
+		o.deferReads(true) // as on CUDA
 		var seen []StepMetrics
 		if onStep {
 			o.OnStep = func(m StepMetrics) { seen = append(seen, m) }
@@ -291,13 +292,13 @@ func TestDeferredLossReads(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []float64{4, 8, 11}, steps)
-	stripTimes := func(s string) string { // lines differ only in their clock and memory fields
+	stripTimes := func(s string) string { // lines differ only in their clock, rate and memory fields
 		var out []string
 		for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
 			var m map[string]any
 			require.NoError(t, json.Unmarshal([]byte(line), &m))
 			for k := range m {
-				if strings.Contains(k, "time") || k == "peak_mem_gib" {
+				if strings.Contains(k, "time") || k == "peak_mem_gib" || k == "tokens_per_s" {
 					delete(m, k)
 				}
 			}
@@ -338,7 +339,8 @@ func TestLossScalingWiring(t *testing.T) {
 	dir, cfgPath, vocabPath, corpus := tinySetup(t, 200, 0)
 	run := func(name string, scaled bool) []float64 {
 		o := tinyOptions(cfgPath, vocabPath, corpus, filepath.Join(dir, name))
-		o.MaxSteps, o.GradAccum, o.SaveSteps, o.forceScaler = 6, 2, 3, scaled
+		o.MaxSteps, o.GradAccum, o.SaveSteps = 6, 2, 3
+		o.forceScaler(scaled)
 		res, err := Train(context.Background(), o)
 		require.NoError(t, err)
 		return res.Stages[0].Losses

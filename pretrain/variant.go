@@ -2,9 +2,11 @@ package pretrain
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
+
+	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/engine"
 )
 
 // CorpusInfo describes one of the paper's corpora (Schneider et al. 2020, §3.1).
@@ -156,76 +158,47 @@ func ParseCorpusArg(s string) (map[string][]string, error) {
 }
 
 // Options are the pretraining hyper-parameters, named after HF
-// TrainingArguments / run_mlm. Start from DefaultOptions().
+// TrainingArguments / run_mlm. Start from DefaultOptions(). The embedded
+// engine options are the training knobs every trainer of this module
+// shares (Epochs, MaxSteps, BatchSize, GradAccum, LR, WarmupRatio,
+// WarmupSteps, WeightDecay, AdamBeta1/2, AdamEpsilon, MaxGradNorm, Seed,
+// SaveSteps, SaveTotalLimit, LogSteps, Device, Precision, MaxMemoryGiB,
+// EvalEachEpoch, OutDir, Resume, OverwriteOutputDir, Log, OnStep); the
+// others say how the corpus becomes masked examples.
 type Options struct {
-	Epochs             int     // 5 (the paper)
-	MaxSteps           int     // 0: run Epochs; > 0 overrides Epochs (HF max_steps)
-	BatchSize          int     // 4 (the paper), per micro-batch
-	GradAccum          int     // 1 (HF gradient_accumulation_steps)
-	LR                 float64 // 2e-5 (the paper), peak AdamW learning rate
-	WarmupRatio        float64 // 0: the paper gives none; HF run_mlm defaults to 0 warmup
-	WarmupSteps        int     // 0; > 0 overrides WarmupRatio (HF)
-	WeightDecay        float64 // 0.01 (BERT; biases and LayerNorm excluded); 0 is valid
-	AdamBeta1          float64 // 0.9 (HF)
-	AdamBeta2          float64 // 0.999 (HF)
-	AdamEpsilon        float64 // 1e-8 (HF)
-	MaxGradNorm        float64 // 1.0 (HF); 0 disables clipping
+	engine.Options
+
 	BlockSize          int     // 512 (the paper)
 	MLMProbability     float64 // 0.15 (the paper)
 	WholeWordMask      bool    // false
 	LineByLine         bool    // false: group_texts blocks
 	ValidationFraction float64 // 0.05 (HF validation_split_percentage 5)
-	SaveSteps          int     // 500 (HF); 0: only at epoch ends
-	Seed               uint64  // 42 (HF)
 }
 
 // DefaultOptions returns the paper's hyper-parameters (5 epochs, batch 4,
 // lr 2e-5, blocks of 512, 15% masking) and HF's defaults for the rest. The
 // paper states no warmup and no weight decay: warmup is HF run_mlm's
 // default 0 steps (linear decay from the first step) and weight decay
-// BERT's 0.01.
+// BERT's 0.01. Beyond the paper: gradient clipping at 1.0, a checkpoint
+// every 500 steps (all kept), seed 42, CPU, fp32, a metrics line every 10
+// steps, evaluation at every epoch end. OutDir is left empty.
 func DefaultOptions() Options {
 	return Options{
-		Epochs: 5, BatchSize: 4, GradAccum: 1, LR: 2e-5, WeightDecay: 0.01,
-		AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEpsilon: 1e-8, MaxGradNorm: 1,
+		Options: engine.Options{
+			Epochs: 5, BatchSize: 4, GradAccum: 1, LR: 2e-5, WeightDecay: 0.01,
+			AdamBeta1: 0.9, AdamBeta2: 0.999, AdamEpsilon: 1e-8, MaxGradNorm: 1,
+			SaveSteps: 500, Seed: 42, Device: "cpu", Precision: bert.DefaultPrecision,
+			LogSteps: 10, EvalEachEpoch: true,
+		},
 		BlockSize: 512, MLMProbability: 0.15, ValidationFraction: 0.05,
-		SaveSteps: 500, Seed: 42,
 	}
 }
 
-// Validate names the first bad field.
+// Validate names the first bad field. OutDir is checked by
+// TrainOptions.Validate.
 func (o Options) Validate() error {
-	bad := func(field string, v any, want string) error {
-		return fmt.Errorf("pretrain: options: %s %v: want %s", field, v, want)
-	}
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	switch {
-	case o.Epochs < 1 && o.MaxSteps <= 0:
-		return bad("Epochs", o.Epochs, "≥ 1 (or MaxSteps > 0)")
-	case o.MaxSteps < 0:
-		return bad("MaxSteps", o.MaxSteps, "≥ 0")
-	case o.BatchSize < 1:
-		return bad("BatchSize", o.BatchSize, "≥ 1")
-	case o.GradAccum < 1:
-		return bad("GradAccum", o.GradAccum, "≥ 1")
-	case !(o.LR > 0) || !finite(o.LR):
-		return bad("LR", o.LR, "> 0")
-	case !(o.WarmupRatio >= 0 && o.WarmupRatio < 1):
-		return bad("WarmupRatio", o.WarmupRatio, "in [0,1)")
-	case o.WarmupSteps < 0:
-		return bad("WarmupSteps", o.WarmupSteps, "≥ 0")
-	case !(o.WeightDecay >= 0) || !finite(o.WeightDecay):
-		return bad("WeightDecay", o.WeightDecay, "≥ 0")
-	case !(o.AdamBeta1 >= 0 && o.AdamBeta1 < 1):
-		return bad("AdamBeta1", o.AdamBeta1, "in [0,1)")
-	case !(o.AdamBeta2 >= 0 && o.AdamBeta2 < 1):
-		return bad("AdamBeta2", o.AdamBeta2, "in [0,1)")
-	case !(o.AdamEpsilon > 0) || !finite(o.AdamEpsilon):
-		return bad("AdamEpsilon", o.AdamEpsilon, "> 0")
-	case !(o.MaxGradNorm >= 0) || !finite(o.MaxGradNorm):
-		return bad("MaxGradNorm", o.MaxGradNorm, "≥ 0")
-	case o.SaveSteps < 0:
-		return bad("SaveSteps", o.SaveSteps, "≥ 0")
+	if err := o.Options.Validate(); err != nil {
+		return fmt.Errorf("pretrain: options: %w", err)
 	}
 	if err := o.BlockOptions().Validate(); err != nil {
 		return err
@@ -235,7 +208,7 @@ func (o Options) Validate() error {
 
 // BlockOptions returns the data options of o.
 func (o Options) BlockOptions() BlockOptions {
-	return BlockOptions{BlockSize: o.BlockSize, LineByLine: o.LineByLine, ValidationFraction: o.ValidationFraction, Seed: o.Seed}
+	return BlockOptions{BlockSize: o.BlockSize, LineByLine: o.LineByLine, ValidationFraction: o.ValidationFraction, Seed: uint64(o.Seed)}
 }
 
 // MaskOptions returns the masking options of o (80/10/10).
@@ -248,5 +221,5 @@ func (o Options) MaskOptions() MaskOptions {
 
 // BatchOptions returns the training batcher's options of o (shuffled).
 func (o Options) BatchOptions() BatchOptions {
-	return BatchOptions{BatchSize: o.BatchSize, GradAccum: o.GradAccum, Shuffle: true, Seed: o.Seed}
+	return BatchOptions{BatchSize: o.BatchSize, GradAccum: o.GradAccum, Shuffle: true, Seed: uint64(o.Seed)}
 }

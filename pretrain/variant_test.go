@@ -82,7 +82,7 @@ func TestDefaultOptions(t *testing.T) {
 	assert.Equal(t, 0.15, o.MLMProbability)
 	assert.Equal(t, 0.01, o.WeightDecay)
 	assert.Equal(t, 0.0, o.WarmupRatio)
-	assert.Equal(t, uint64(42), o.Seed)
+	assert.Equal(t, int64(42), o.Seed)
 	assert.Equal(t, BlockOptions{BlockSize: 512, ValidationFraction: 0.05, Seed: 42}, o.BlockOptions())
 	assert.Equal(t, DefaultBlockOptions(), o.BlockOptions())
 	assert.Equal(t, DefaultMaskOptions(), o.MaskOptions())

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
@@ -70,7 +68,7 @@ func runPerplexity(e *env, args []string) error {
 	if err := d.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	dir, err := hub.ResolveContext(ctx, *model, hub.Options{})
 	if err != nil {

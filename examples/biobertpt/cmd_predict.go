@@ -16,24 +16,30 @@ func init() {
 }
 
 const predictUsage = `-model DIR [-format json|conll] [-device cpu] [-batch 32] [-max-len N] < text
+   or: predict -model DIR -input PATH... [-output DIR] [-format json|jsonl|conll|brat|labelstudio]
 
 Each stdin line is one text. -format json (default) writes one JSON array of
 entities {"type","text","start","end","score"} per line, offsets in Unicode
 code points of the line, end exclusive. -format conll writes each sentence
-of the line as "word<TAB>tag" lines followed by a blank line.`
+of the line as "word<TAB>tag" lines followed by a blank line.` + predictFilesUsage
 
 func runPredict(e *env, args []string) error {
 	fs := newFlags(e, "predict", predictUsage)
 	model := fs.String("model", "", "model directory written by train-ner (OUT/best)")
-	format := fs.String("format", "json", "output format: json or conll")
+	format := fs.String("format", "json", "output format: json or conll; with -input also jsonl, brat, labelstudio")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	batch := fs.Int("batch", 32, "windows per forward pass")
 	maxLen := fs.Int("max-len", 0, "window length in sub-tokens (0 = 256, capped at the model's maximum)")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.OneOf("format", "json", "conll"), cli.Device("device")); err != nil {
+	files := bindPredictFiles(fs)
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.AtLeast("max-batch-tokens", 1),
+		cli.OneOf("format", "json", "jsonl", "conll", "brat", "labelstudio"), cli.Device("device")); err != nil {
 		return err
 	}
 	if *model == "" || fs.NArg() > 0 {
 		return usagef("predict %s", predictUsage)
+	}
+	if files.active(*format) {
+		return files.runModel(e, *model, ner.TaggerOptions{Device: *device, BatchSize: *batch, MaxLen: *maxLen}, *format)
 	}
 	if *format != "json" && *format != "conll" {
 		return usagef("-format %q: want json or conll", *format)

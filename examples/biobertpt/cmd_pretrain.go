@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/cli"
@@ -62,12 +59,13 @@ func runPretrain(e *env, args []string) error {
 	fs.IntVar(&d.SaveSteps, "save-steps", d.SaveSteps, "checkpoint every N steps (and at each epoch end); 0: epoch ends only")
 	fs.IntVar(&d.SaveTotalLimit, "save-total-limit", 0, "keep at most N checkpoints per stage; 0 keeps all")
 	fs.IntVar(&d.LogSteps, "log-steps", d.LogSteps, "progress and metrics every N steps")
-	seed := fs.Uint64("seed", d.Seed, "seed of data order, masks, dropout and initialisation")
+	seed := fs.Int64("seed", d.Seed, "seed of data order, masks, dropout and initialisation")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
 	fs.Float64Var(&d.MaxMemoryGiB, "max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
-	fs.BoolVar(&d.Resume, "resume", false, "continue from the latest good checkpoint in -out")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("max-steps", 0), cli.AtLeast("batch", 1), cli.AtLeast("grad-accum", 1), cli.Above("lr", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("warmup-steps", 0), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("block-size", 3), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.AtLeast("validation-fraction", 0), cli.Below("validation-fraction", 1), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("log-steps", 1), cli.AtLeast("max-memory", 0), cli.Device("device")); err != nil {
+	fs.BoolVar(&d.Resume, "resume", false, "continue the run in -out from its latest good checkpoint (same data and options, checked against its run.json)")
+	fs.BoolVar(&d.OverwriteOutputDir, "overwrite", false, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("max-steps", 0), cli.AtLeast("batch", 1), cli.AtLeast("grad-accum", 1), cli.Above("lr", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("warmup-steps", 0), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("block-size", 3), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.AtLeast("validation-fraction", 0), cli.Below("validation-fraction", 1), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("max-memory", 0), cli.Device("device")); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -113,9 +111,11 @@ func runPretrain(e *env, args []string) error {
 	if *split {
 		o.Corpus.Split, o.Corpus.SplitName = pretrain.SplitSentences, pretrain.SentenceSplitName
 	}
-	if o.Device, err = torchutil.ParseDevice(*device); err != nil {
+	dev, err := torchutil.ParseDevice(*device)
+	if err != nil {
 		return usagef("%v", err)
 	}
+	o.Device = torchutil.DeviceString(dev)
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("%v", err)
 	}
@@ -124,7 +124,7 @@ func runPretrain(e *env, args []string) error {
 	}
 
 	// Ctrl-C or SIGTERM: finish the step, write a checkpoint, stop.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	res, err := pretrain.Train(ctx, o)
 	if err != nil {

@@ -7,8 +7,23 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/internal/dist"
 	"github.com/biobertpt-go/biobertpt/internal/torchsetup"
 )
+
+// distSummary is the torch.distributed backends this binary has, as
+// setup's summary prints them: "gloo", "gloo,nccl", or "none (why)".
+func distSummary() string {
+	b, note := dist.BackendsCompiled()
+	s := strings.Join(b, ",")
+	if s == "" {
+		s = "none"
+	}
+	if note != "" {
+		s += " (" + note + ")"
+	}
+	return s
+}
 
 func init() {
 	register(command{
@@ -52,5 +67,6 @@ func runSetupCmd(e *env, args []string) error {
 		}
 	}
 	fmt.Fprintf(e.stdout, "devices    %s\n", strings.Join(devs, " "))
+	fmt.Fprintf(e.stdout, "distributed %s\n", distSummary())
 	return nil
 }

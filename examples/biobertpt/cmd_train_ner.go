@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
@@ -23,8 +23,12 @@ const trainNERUsage = `-corpus clinpt|semclinbr|conll|brat -data PATH -model DIR
 
 Reads the corpus, splits its documents 60/20/20 (seeded, by document group),
 fine-tunes the model with a fresh token-classification head, keeps the best
-model by dev F1 in OUT/best and writes the test report to OUT. Ctrl-C saves
-a resumable checkpoint, OUT/checkpoint-<step>/ (continue with -resume).
+model by dev F1 in OUT/best and writes the test report to OUT. Ctrl-C or
+SIGTERM saves a resumable checkpoint, OUT/checkpoint-<step>/, and exits with
+status 1; -resume continues the run exactly where it stopped. OUT/run.json
+records the run (corpus files and their SHA-256, the split, the model, every
+option): a directory holding another run is refused unless -resume (same
+data and options) or -overwrite (the old run is moved aside).
 
 With -corpus semclinbr (or brat), -group G trains a binary model for one
 UMLS group and -group all one model per group, each in OUT/<group> (spaces
@@ -51,14 +55,18 @@ func runTrainNER(e *env, args []string) error {
 	stride := fs.Int("stride", d.Stride, "sub-tokens shared by consecutive windows of a long sentence")
 	warmup := fs.Float64("warmup-ratio", d.WarmupRatio, "fraction of steps with linear warmup")
 	wd := fs.Float64("weight-decay", d.WeightDecay, "AdamW weight decay (not on biases and LayerNorm weights)")
-	clip := fs.Float64("clip", d.ClipNorm, "gradient clipping max norm (0 = off)")
+	clip := fs.Float64("max-grad-norm", d.MaxGradNorm, "gradient clipping max norm (0 = off)")
+	fs.Var(floatAlias{p: clip, of: "max-grad-norm"}, "clip", "the same as -max-grad-norm")
 	seed := fs.Int64("seed", d.Seed, "random seed (split, head init, shuffling, dropout)")
 	device := fs.String("device", d.Device, "cpu, cuda or cuda:N")
 	splitS := fs.String("split", "0.6,0.2", "train,dev fractions of the document groups (test is the rest)")
 	schemeS := fs.String("scheme", "iob2", "tagging scheme the model learns: iob2 or iobes (also iob1, io, ioe1, ioe2, bilou)")
 	accum := fs.Int("grad-accum", d.GradAccum, "batches per optimizer step")
 	early := fs.Int("early-stopping", 0, "stop after this many epochs without a better dev F1 (0 = off)")
-	resume := fs.Bool("resume", false, "continue from the newest valid OUT/checkpoint-<step>")
+	resume := fs.Bool("resume", false, "continue the run in OUT from its newest valid checkpoint (same data and options: checked against OUT/run.json)")
+	overwrite := fs.Bool("overwrite", false, "OUT holds another run: move it aside (to OUT.previous-<time>) and start afresh")
+	saveSteps := fs.Int("save-steps", d.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
+	saveLimit := fs.Int("save-total-limit", d.SaveTotalLimit, "checkpoints kept, the best one besides (0: all)")
 	group := fs.String("group", "", "semclinbr: train a binary model for this UMLS group, or \"all\" for one model per group")
 	labelAll := fs.Bool("label-all", false, "label every sub-token of a word (default: only the first)")
 	balance := fs.Bool("balance-classes", false, "weigh the loss by inverse label frequency")
@@ -71,7 +79,7 @@ func runTrainNER(e *env, args []string) error {
 	graph := fs.Bool("cuda-graph", false, "record a micro-batch's forward and backward as a CUDA graph and replay it (CUDA; batches padded to -batch × -max-len; not with fp16 or class weights)")
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("clip", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 1), cli.AtLeast("max-memory", 0), cli.Device("device")); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.Device("device")); err != nil {
 		return err
 	}
 	if *kind == "" || *data == "" || *model == "" || *out == "" || fs.NArg() > 0 {
@@ -90,8 +98,9 @@ func runTrainNER(e *env, args []string) error {
 	}
 	o := d
 	o.Epochs, o.BatchSize, o.EvalBatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *evalBatch, *lr, *maxLen, *stride
-	o.WarmupRatio, o.WeightDecay, o.ClipNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
-	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume = scheme, *accum, *early, *resume
+	o.WarmupRatio, o.WeightDecay, o.MaxGradNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
+	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume, o.OverwriteOutputDir = scheme, *accum, *early, *resume, *overwrite
+	o.SaveSteps, o.SaveTotalLimit = *saveSteps, *saveLimit
 	o.LabelAll, o.BalanceClasses, o.MaxSteps, o.LogSteps, o.MaxMemoryGiB, o.CUDAGraph = *labelAll, *balance, *maxSteps, *logSteps, *maxMem, *graph
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("-precision: %v", err)
@@ -134,29 +143,44 @@ func runTrainNER(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
-	if err := split.WriteFileLists(*out); err != nil {
-		return err
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-
 	groups := []string{""}
 	if strings.EqualFold(*group, "all") {
 		groups = ner.Types(c)
 	} else if *group != "" {
 		groups = []string{*group}
 	}
-	var models []ner.GroupModel
+	type run struct {
+		group string
+		o     ner.TrainOptions
+		split ner.Split
+	}
+	var runs []run
 	for _, g := range groups {
 		so, sp := o, split
 		if g != "" {
-			sp = ner.Split{Train: ner.GroupCorpus(split.Train, g), Dev: ner.GroupCorpus(split.Dev, g), Test: ner.GroupCorpus(split.Test, g)}
+			sp = ner.Split{Train: ner.GroupCorpus(split.Train, g), Dev: ner.GroupCorpus(split.Dev, g), Test: ner.GroupCorpus(split.Test, g),
+				Seed: split.Seed, TrainFraction: split.TrainFraction, DevFraction: split.DevFraction}
 			if len(groups) > 1 {
 				so.OutDir = filepath.Join(*out, ner.GroupFileName(g))
 			}
+		}
+		// Before anything is written: refuse another run's directory (or
+		// move it aside with -overwrite), check a resumed run's data.
+		if err := ner.PrepareOutDir(modelDir, sp, so); err != nil {
+			return err
+		}
+		runs = append(runs, run{g, so, sp})
+	}
+	if err := split.WriteFileLists(*out); err != nil {
+		return err
+	}
+	ctx, stop := cli.SignalContext(context.Background())
+	defer stop()
+
+	var models []ner.GroupModel
+	for _, r := range runs {
+		g, so, sp := r.group, r.o, r.split
+		if g != "" {
 			fmt.Fprintf(e.stderr, "group %s\n", g)
 		}
 		res, err := ner.Train(ctx, modelDir, tok, sp, so)
@@ -164,7 +188,7 @@ func runTrainNER(e *env, args []string) error {
 			return err
 		}
 		models = append(models, ner.GroupModel{Group: g, Dir: res.BestDir})
-		fmt.Fprintf(e.stdout, "best model: %s (epoch %d, dev F1 %.4f)\n", res.BestDir, res.BestEpoch, res.BestDevF1)
+		fmt.Fprintf(e.stdout, "best model: %s (%s)\n", res.BestDir, res.Best())
 		if res.Test != nil {
 			fmt.Fprintf(e.stdout, "test (%s):\n", filepath.Join(so.OutDir, ner.TestReportName))
 			if err := res.Test.Report.WriteText(e.stdout, 4); err != nil {
@@ -191,4 +215,30 @@ func mergeGroupModels(e *env, test *ner.Corpus, models []ner.GroupModel, o ner.T
 	}
 	fmt.Fprintf(e.stdout, "test, %d group models merged (%s):\n", len(models), filepath.Join(out, "test_"+ner.MultiLabelReportName))
 	return ge.WriteText(e.stdout, 4)
+}
+
+// floatAlias is a second flag name for a float64 flag's value: flag -of's
+// (a cli.Alias, so that range errors name the alias when it was given).
+type floatAlias struct {
+	p  *float64
+	of string
+}
+
+// AliasOf returns the flag whose value f sets.
+func (f floatAlias) AliasOf() string { return f.of }
+
+func (f floatAlias) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*f.p, 'g', -1, 64)
+}
+
+func (f floatAlias) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return err
+	}
+	*f.p = v
+	return nil
 }

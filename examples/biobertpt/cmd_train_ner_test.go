@@ -104,7 +104,7 @@ func TestNERCommandUsage(t *testing.T) {
 		{"train-ner bad max-len", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-max-len", "20"}, "Stride"},
 		{"train-ner bad precision", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-precision", "fp8"}, "-precision"},
 		{"train-ner bad max-memory", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-max-memory", "-2"}, "-max-memory -2: want >= 0"},
-		{"train-ner bad log-steps", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-log-steps", "0"}, "-log-steps 0: want >= 1"},
+		{"train-ner bad log-steps", []string{"train-ner", "-corpus", "clinpt", "-data", "x", "-model", "m", "-out", "o", "-log-steps", "-1"}, "-log-steps -1: want >= 0"},
 		{"predict without model", []string{"predict"}, "usage"},
 		{"predict bad format", []string{"predict", "-model", "m", "-format", "xml"}, "-format"},
 		{"eval-ner without flags", []string{"eval-ner"}, "usage"},

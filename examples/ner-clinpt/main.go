@@ -21,8 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 
@@ -93,6 +91,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := cli.SignalContext(context.Background())
+	defer stop()
+	dir, tok, err := cli.ResolveModel(ctx, train.Model, hub.Options{Progress: stderr})
+	if err != nil {
+		return err
+	}
+	// Before anything is written: refuse another run's directory (or move
+	// it aside with -overwrite), check a resumed run's data and options.
+	if err := ner.PrepareOutDir(dir, split, o); err != nil {
+		return err
+	}
 	if err := split.WriteFileLists(filepath.Join(o.OutDir, "split")); err != nil {
 		return err
 	}
@@ -102,18 +111,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		st.Train.Sentences, st.Dev.Sentences, st.Test.Sentences,
 		st.Train.EntityTotal(), st.Dev.EntityTotal(), st.Test.EntityTotal())
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	dir, tok, err := cli.ResolveModel(ctx, train.Model, hub.Options{Progress: stderr})
-	if err != nil {
-		return err
-	}
 	fmt.Fprintf(stdout, "model %s: %d epochs, batch %d, lr %g, max length %d, seed %d, %s\n", train.Model, o.Epochs, o.BatchSize, o.LR, o.MaxLen, o.Seed, o.Device)
 	res, err := ner.Train(ctx, dir, tok, split, o)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "best epoch %d (dev micro F1 %.4f), %d steps; model in %s\n", res.BestEpoch, res.BestDevF1, res.Steps, res.BestDir)
+	fmt.Fprintf(stdout, "best %s, %d steps; model in %s\n", res.Best(), res.Steps, res.BestDir)
 	if res.Test == nil {
 		return errors.New("the test split is empty: nothing to report")
 	}

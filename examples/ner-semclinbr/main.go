@@ -24,8 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -108,9 +106,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if split.Test == nil || len(split.Test.Documents) == 0 {
 		return errors.New("the test split is empty: nothing to evaluate")
 	}
-	if err := split.WriteFileLists(filepath.Join(o.OutDir, "split")); err != nil {
-		return err
-	}
 	st := split.Stats()
 	fmt.Fprintf(stdout, "SemClinBr: %d notes; train %d / dev %d / test %d notes, %d / %d / %d sentences\n",
 		len(corpus.Documents), st.Train.Documents, st.Dev.Documents, st.Test.Documents,
@@ -121,10 +116,31 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%d groups, one binary model each: %s\n", len(groups), strings.Join(groups, ", "))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	dir, tok, err := cli.ResolveModel(ctx, train.Model, hub.Options{Progress: stderr})
 	if err != nil {
+		return err
+	}
+	groupSplit := func(g string) (ner.Split, ner.TrainOptions) {
+		gs := ner.Split{Train: groupCorpus(split.Train, g), Dev: groupCorpus(split.Dev, g), Test: groupCorpus(split.Test, g),
+			Seed: split.Seed, TrainFraction: split.TrainFraction, DevFraction: split.DevFraction}
+		if split.Dev == nil {
+			gs.Dev = nil
+		}
+		gopts := o
+		gopts.OutDir = filepath.Join(o.OutDir, "groups", slug(g))
+		return gs, gopts
+	}
+	// Before anything is written: refuse another run's directories (or
+	// move them aside with -overwrite).
+	for _, g := range groups {
+		gs, gopts := groupSplit(g)
+		if err := ner.PrepareOutDir(dir, gs, gopts); err != nil {
+			return fmt.Errorf("group %s: %w", g, err)
+		}
+	}
+	if err := split.WriteFileLists(filepath.Join(o.OutDir, "split")); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "model %s: %d epochs, batch %d, lr %g, max length %d, seed %d, %s\n", train.Model, o.Epochs, o.BatchSize, o.LR, o.MaxLen, o.Seed, o.Device)
@@ -133,12 +149,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var tests []*ner.Evaluation
 	entityReports := map[string]*metrics.Report{}
 	for i, g := range groups {
-		gs := ner.Split{Train: groupCorpus(split.Train, g), Dev: groupCorpus(split.Dev, g), Test: groupCorpus(split.Test, g)}
-		if split.Dev == nil {
-			gs.Dev = nil
-		}
-		gopts := o
-		gopts.OutDir = filepath.Join(o.OutDir, "groups", slug(g))
+		gs, gopts := groupSplit(g)
 		fmt.Fprintf(stdout, "[%d/%d] %s (%d training entities)\n", i+1, len(groups), g, st.Train.Entities[g])
 		res, err := ner.Train(ctx, dir, tok, gs, gopts)
 		if err != nil {
@@ -147,7 +158,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if res.Test == nil {
 			return fmt.Errorf("group %s: no test evaluation", g)
 		}
-		fmt.Fprintf(stdout, "  best epoch %d (dev F1 %.4f), test entity-level F1 %.4f\n", res.BestEpoch, res.BestDevF1, res.Test.Report.Micro.F1)
+		fmt.Fprintf(stdout, "  best %s, test entity-level F1 %.4f\n", res.Best(), res.Test.Report.Micro.F1)
 		if i > 0 && len(res.Test.Gold) != len(tests[0].Gold) {
 			return fmt.Errorf("group %s: %d test sentences, group %s had %d", g, len(res.Test.Gold), groups[0], len(tests[0].Gold))
 		}

@@ -14,7 +14,7 @@ func TestBadFlagValues(t *testing.T) {
 		{Args: []string{"-block-size", "2"}, Want: "-block-size 2: want >= 3"},
 		{Args: []string{"-epochs", "0"}, Want: "-epochs 0: want >= 1"},
 		{Args: []string{"-grad-accum", "0"}, Want: "-grad-accum 0: want >= 1"},
-		{Args: []string{"-log-steps", "0"}, Want: "-log-steps 0: want >= 1"},
+		{Args: []string{"-log-steps", "-1"}, Want: "-log-steps -1: want >= 0"},
 		{Args: []string{"-lr", "0"}, Want: "-lr 0: want > 0"},
 		{Args: []string{"-max-memory", "-1"}, Want: "-max-memory -1: want >= 0"},
 		{Args: []string{"-max-steps", "-1"}, Want: "-max-steps -1: want >= 0"},

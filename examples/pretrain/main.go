@@ -20,8 +20,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"runtime"
 	"strings"
 
@@ -51,7 +49,9 @@ reads -corpus-bio, all reads clin then bio (continuing from clin's model).
 PATHS are comma-separated files, directories or globs of UTF-8 text: one
 sentence (or note) per line, or -format paragraphs for notes separated by
 blank lines. The final model is written to OUT/final (for all: OUT/clin/final
-is the clin stage's model). Ctrl-C writes a checkpoint; -resume continues.
+is the clin stage's model). Ctrl-C or SIGTERM writes a checkpoint and exits
+with status 1; -resume continues exactly. OUT/run.json records the run; a
+directory holding another run is refused unless -resume or -overwrite.
 
 Flags (defaults: the paper's hyper-parameters):
 `
@@ -84,15 +84,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	val := fs.Float64("validation-fraction", def.ValidationFraction, "fraction of documents held out for validation perplexity (0: none)")
 	saveSteps := fs.Int("save-steps", def.SaveSteps, "checkpoint every N steps (0: at epoch ends only)")
 	saveLimit := fs.Int("save-total-limit", 0, "checkpoints kept per stage (0: all)")
-	seed := fs.Uint64("seed", def.Seed, "seed of initialisation, shuffling and masking")
+	seed := fs.Int64("seed", def.Seed, "seed of initialisation, shuffling and masking")
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	precision := fs.String("precision", string(bert.DefaultPrecision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16); fp16 (CUDA only, dynamic loss scaling: GPUs without bf16)")
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA allocator cap, e.g. 11 for a 12 GB card; CPU: peak RSS); 0: none")
 	logSteps := fs.Int("log-steps", 10, "a metrics line every N steps (losses are read from the device that often)")
-	resume := fs.Bool("resume", false, "continue from the latest checkpoint in -out")
+	resume := fs.Bool("resume", false, "continue the run in -out from its latest good checkpoint (same data and options, checked against its run.json)")
+	overwrite := fs.Bool("overwrite", false, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
 	workers := fs.Int("workers", 0, "goroutines encoding the corpus (0: all cores)")
 	eval := fs.String("eval", "", "comma-separated held-out files: print the perplexity of the starting and the final model on them")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("max-steps", 0), cli.AtLeast("batch", 1), cli.AtLeast("grad-accum", 1), cli.Above("lr", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("block-size", 3), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.AtLeast("validation-fraction", 0), cli.Below("validation-fraction", 1), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("log-steps", 1), cli.AtLeast("max-memory", 0), cli.AtLeast("workers", 0), cli.Device("device")); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("max-steps", 0), cli.AtLeast("batch", 1), cli.AtLeast("grad-accum", 1), cli.Above("lr", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("block-size", 3), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.AtLeast("validation-fraction", 0), cli.Below("validation-fraction", 1), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("max-memory", 0), cli.AtLeast("workers", 0), cli.Device("device")); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -136,7 +137,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	o.BlockSize, o.MLMProbability, o.WholeWordMask, o.LineByLine = *block, *mlm, *wwm, *lineByLine
 	o.ValidationFraction, o.EvalEachEpoch = *val, *val > 0
 	o.SaveSteps, o.SaveTotalLimit, o.Seed = *saveSteps, *saveLimit, *seed
-	o.Device, o.Resume, o.Workers, o.Log = dev, *resume, *workers, stderr
+	o.Device, o.Resume, o.Workers, o.Log = torchutil.DeviceString(dev), *resume, *workers, stderr
+	o.OverwriteOutputDir = *overwrite
 	o.MaxMemoryGiB, o.LogSteps = *maxMem, *logSteps
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("-precision: %v", err)
@@ -151,7 +153,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	fmt.Fprintf(stdout, "%s\n", v.Description)
 	for _, s := range v.Stages {
@@ -265,7 +267,11 @@ func perplexity(ctx context.Context, nameOrDir string, files []string, o pretrai
 	if err != nil {
 		return pretrain.PerplexityResult{}, err
 	}
-	m, _, err := bert.LoadForMaskedLM(dir, bert.LoadOptions{Device: o.Device})
+	dev, err := torchutil.ParseDevice(o.Device)
+	if err != nil {
+		return pretrain.PerplexityResult{}, err
+	}
+	m, _, err := bert.LoadForMaskedLM(dir, bert.LoadOptions{Device: dev})
 	if err != nil {
 		return pretrain.PerplexityResult{}, err
 	}
@@ -275,7 +281,7 @@ func perplexity(ctx context.Context, nameOrDir string, files []string, o pretrai
 	}
 	po := pretrain.DefaultPerplexityOptions()
 	po.BlockSize, po.MLMProbability, po.WholeWordMask = o.BlockSize, o.MLMProbability, o.WholeWordMask
-	po.LineByLine, po.Seed, po.Corpus, po.Device = o.LineByLine, o.Seed, o.Corpus, o.Device
+	po.LineByLine, po.Seed, po.Corpus, po.Device = o.LineByLine, uint64(o.Seed), o.Corpus, dev
 	fmt.Fprintf(stderr, "pretrain: perplexity of %s on %d file(s)\n", nameOrDir, len(files))
 	return pretrain.Perplexity(ctx, m, tok, files, po)
 }

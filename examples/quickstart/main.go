@@ -28,7 +28,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -87,12 +86,14 @@ type config struct {
 	heads         int
 	intermediate  int
 	offline       bool
+	overwrite     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	fs := cli.NewFlagSet("quickstart", usage, stderr)
 	fs.StringVar(&c.out, "out", "", "output directory (default: a new temporary directory, kept)")
+	fs.BoolVar(&c.overwrite, "overwrite", false, "-out holds an earlier quickstart's runs: move them aside and start afresh")
 	fs.StringVar(&c.model, "model", "", "fine-tune this checkpoint instead: a Hub id (pucpr/biobertpt-clin) or a model directory")
 	fs.StringVar(&c.device, "device", "cpu", "cpu, cuda or cuda:N")
 	fs.Int64Var(&c.seed, "seed", 42, "seed of initialisation, masking, shuffling and the document split")
@@ -165,7 +166,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
 	start := time.Now()
 	if c.out == "" {
@@ -227,12 +228,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	o.EvalBatchSize = 64
 	o.Seed = c.seed
 	o.Device = c.device
+	o.OverwriteOutputDir = c.overwrite
 	o.Log = stderr
 	res, err := ner.Train(ctx, modelDir, tok, split, o)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "  best epoch %d (dev micro F1 %.4f); model in %s\n\n", res.BestEpoch, res.BestDevF1, res.BestDir)
+	fmt.Fprintf(stdout, "  best %s; model in %s\n\n", res.Best(), res.BestDir)
 	if res.Test == nil {
 		return errors.New("the test split is empty")
 	}
@@ -322,8 +324,9 @@ func pretrainSmall(ctx context.Context, c *config, dev gotch.Device, trainTxt, e
 	o.SaveSteps = 0
 	o.SaveTotalLimit = 1
 	o.LogSteps = 50
-	o.Seed = uint64(c.seed)
-	o.Device = dev
+	o.Seed = c.seed
+	o.Device = torchutil.DeviceString(dev)
+	o.OverwriteOutputDir = c.overwrite
 	o.Log = stderr
 	fmt.Fprintf(stdout, "  continued masked-LM pretraining: %d steps, batch %d, blocks of %d, lr %g\n", o.MaxSteps, o.BatchSize, o.BlockSize, o.LR)
 	res, err := pretrain.Train(ctx, o)

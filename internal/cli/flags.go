@@ -128,6 +128,16 @@ func orList(vs []string) string {
 	return strings.Join(vs[:len(vs)-1], ", ") + " or " + vs[len(vs)-1]
 }
 
+// An Alias is a flag.Value that sets another flag's value under a second
+// name (-clip for -max-grad-norm). Rules name the flag an alias sets;
+// ParseFlags names the alias in its error when the alias is what the
+// command line gave.
+type Alias interface {
+	flag.Value
+	// AliasOf is the name of the flag whose value the alias sets.
+	AliasOf() string
+}
+
 // ParseFlags parses args into fs and then checks the values: every float64
 // flag must be finite (flag parsing accepts "NaN" and "Inf"), and each rule
 // must hold. A malformed or unknown flag, a non-finite number or a value
@@ -144,6 +154,20 @@ func ParseFlags(fs *flag.FlagSet, args []string, rules ...Rule) error {
 		}
 		return Usagef("%v", err)
 	}
+	// given maps a flag set through its alias to the alias's name.
+	given := map[string]string{}
+	fs.Visit(func(f *flag.Flag) {
+		if a, ok := f.Value.(Alias); ok {
+			given[a.AliasOf()] = f.Name
+		}
+	})
+	fs.Visit(func(f *flag.Flag) { delete(given, f.Name) })
+	name := func(f *flag.Flag) string {
+		if a, ok := given[f.Name]; ok {
+			return a
+		}
+		return f.Name
+	}
 	var bad error
 	fs.VisitAll(func(f *flag.Flag) {
 		if bad != nil {
@@ -151,7 +175,7 @@ func ParseFlags(fs *flag.FlagSet, args []string, rules ...Rule) error {
 		}
 		if g, ok := f.Value.(flag.Getter); ok {
 			if x, isFloat := g.Get().(float64); isFloat && (math.IsNaN(x) || math.IsInf(x, 0)) {
-				bad = Usagef("-%s %v: want a finite number", f.Name, x)
+				bad = Usagef("-%s %v: want a finite number", name(f), x)
 			}
 		}
 	})
@@ -168,7 +192,7 @@ func ParseFlags(fs *flag.FlagSet, args []string, rules ...Rule) error {
 			return fmt.Errorf("cli: rule for flag -%s, whose value has no Get method", r.flag)
 		}
 		if want := r.check(g.Get()); want != "" {
-			return Usagef("-%s %s: %s", f.Name, valueString(f), want)
+			return Usagef("-%s %s: %s", name(f), valueString(f), want)
 		}
 	}
 	return nil

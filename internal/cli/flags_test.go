@@ -99,7 +99,51 @@ func TestParseFlags(t *testing.T) {
 		err := ParseFlags(newFS(), nil, AtLeast("format", 1))
 		assert.EqualError(t, err, `usage: -format "json": a number (the flag is not numeric)`)
 	})
+	t.Run("alias", func(t *testing.T) {
+		newAliasFS := func() *flag.FlagSet {
+			fs := flag.NewFlagSet("t", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			p := fs.Float64("max-grad-norm", 1, "")
+			fs.Var(testAlias{p: p, of: "max-grad-norm"}, "clip", "")
+			return fs
+		}
+		rule := AtLeast("max-grad-norm", 0)
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"-clip", "-1"}, "usage: -clip -1: want >= 0"},
+			{[]string{"-clip", "NaN"}, "usage: -clip NaN: want a finite number"},
+			{[]string{"-max-grad-norm", "-1"}, "usage: -max-grad-norm -1: want >= 0"},
+			{[]string{"-clip", "2", "-max-grad-norm", "-1"}, "usage: -max-grad-norm -1: want >= 0"},
+		} {
+			assert.EqualError(t, ParseFlags(newAliasFS(), tc.args, rule), tc.want, tc.args)
+		}
+		fs := newAliasFS()
+		require.NoError(t, ParseFlags(fs, []string{"-clip", "0.5"}, rule))
+		assert.Equal(t, "0.5", fs.Lookup("max-grad-norm").Value.String())
+	})
 }
+
+// testAlias is an Alias of a float64 flag.
+type testAlias struct {
+	p  *float64
+	of string
+}
+
+func (a testAlias) String() string {
+	if a.p == nil {
+		return "0"
+	}
+	return fmt.Sprint(*a.p)
+}
+
+func (a testAlias) Set(s string) error {
+	_, err := fmt.Sscan(s, a.p)
+	return err
+}
+
+func (a testAlias) AliasOf() string { return a.of }
 
 func ExampleParseFlags() {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)

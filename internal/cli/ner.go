@@ -28,7 +28,8 @@ type NERHelp struct {
 // share: the model and the output (-model, -name, -out), the training
 // recipe (-epochs, -lr, -batch, -eval-batch, -grad-accum, -max-len,
 // -weight-decay, -warmup-ratio, -seed, -device, -precision, -cuda-graph,
-// -max-memory, -max-steps, -log-steps and, with NERHelp.Resume, -resume),
+// -max-memory, -max-steps, -log-steps, -save-steps, -overwrite and, with
+// NERHelp.Resume, -resume),
 // the document split (-train, -dev, -split) and -lenient. Bind them with
 // BindNERTrain; after fs.Parse, Options and Split turn them into
 // ner.TrainOptions and a ner.Split.
@@ -82,8 +83,10 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 	fs.StringVar(&f.o.Device, "device", def.Device, "cpu, cuda or cuda:N")
 	fs.IntVar(&f.o.MaxSteps, "max-steps", def.MaxSteps, stop+" this many optimizer steps (0: no limit; for smoke tests)")
 	if h.Resume {
-		fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue from -out/checkpoint")
+		fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue the run in -out from its newest valid checkpoint (same data and options, checked against its run.json)")
 	}
+	fs.BoolVar(&f.o.OverwriteOutputDir, "overwrite", def.OverwriteOutputDir, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
+	fs.IntVar(&f.o.SaveSteps, "save-steps", def.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
 	return f
 }
 
@@ -93,7 +96,7 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 func (f *NERTrain) Rules() []Rule {
 	return []Rule{
 		AtLeast("epochs", 1), Above("lr", 0), AtLeast("batch", 1), AtLeast("eval-batch", 1),
-		AtLeast("grad-accum", 1), AtLeast("log-steps", 1), AtLeast("max-memory", 0),
+		AtLeast("grad-accum", 1), AtLeast("log-steps", 0), AtLeast("save-steps", 0), AtLeast("max-memory", 0),
 		AtLeast("max-len", 3), AtLeast("weight-decay", 0), AtLeast("warmup-ratio", 0), AtMost("warmup-ratio", 1),
 		Above("train", 0), AtMost("train", 1), AtLeast("dev", 0), Below("dev", 1),
 		Check("dev", func(v any) error {

@@ -6,6 +6,9 @@
 // "\r" at most every Options.Refresh (250 ms: ~4 per second); written to a
 // pipe or file it prints a plain line every Options.Interval (30 s), so logs
 // stay readable. Finish prints the final state and a newline.
+// Counter draws the same way for jobs over a known number of items
+// (documents): done/total, items and tokens per second, elapsed and ETA
+// = elapsed / done × (total − done).
 //
 // Formulas. The loss shown is an exponential moving average with the
 // start-up bias removed (as Adam's moments): s ← β·s + (1 − β)·loss,

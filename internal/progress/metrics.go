@@ -62,7 +62,7 @@ func OpenMetricsLog(path string, o MetricsOptions) (*MetricsLog, error) {
 }
 
 // Log appends one record: the time, the step, the kind ("train", "eval",
-// …) and the values. NaN and ±Inf are written as null in JSON (empty in
+// …) and the values. A failed write (a full disk) leaves no partial line. NaN and ±Inf are written as null in JSON (empty in
 // CSV). In CSV mode the first record fixes the columns; later records may
 // omit columns but not add new ones.
 func (m *MetricsLog) Log(step int64, kind string, values map[string]float64) error {
@@ -129,7 +129,14 @@ func (m *MetricsLog) Log(step int64, kind string, values map[string]float64) err
 		}
 		buf.WriteString("}\n")
 	}
+	st, err := m.f.Stat()
+	if err != nil {
+		return fmt.Errorf("progress: metrics log %s: %w", m.path, err)
+	}
 	if _, err := m.f.Write(buf.Bytes()); err != nil { // one write per line
+		// A full disk can take part of the line: cut it off again, so that
+		// the file holds whole records only.
+		_ = m.f.Truncate(st.Size())
 		return fmt.Errorf("progress: metrics log %s: %w", m.path, err)
 	}
 	return nil

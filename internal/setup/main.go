@@ -40,7 +40,7 @@ func runSetup(module, cache string, apt, build bool, logf func(string, ...any)) 
 	if apt {
 		torchsetup.EnsureOpenBLAS(in, logf)
 	}
-	res, err := torchsetup.Prepare(in, torchsetup.PrepareOptions{CacheDir: cache, Log: logf})
+	res, err := torchsetup.Prepare(in, torchsetup.PrepareOptions{CacheDir: cache, AptInstall: apt, Log: logf})
 	if err != nil {
 		return err
 	}
@@ -67,8 +67,12 @@ func runSetup(module, cache string, apt, build bool, logf func(string, ...any)) 
 	switch {
 	case res.Reused:
 		reused = "reused (nothing changed)"
+	case res.ShimInstalled && res.DistInstalled:
+		reused = "reused; bbshim and bbdist packages re-installed"
 	case res.ShimInstalled:
 		reused = "reused; bbshim package re-installed"
+	case res.DistInstalled:
+		reused = "reused; bbdist package re-installed"
 	}
 	fmt.Printf("libtorch     %s (%s, %s build, _GLIBCXX_USE_CXX11_ABI=%d)\n", in.Version, in.Source, kind, in.CXX11ABI)
 	fmt.Printf("  headers    %s\n", strings.Join(in.IncludeDir, " "))
@@ -76,6 +80,7 @@ func runSetup(module, cache string, apt, build bool, logf func(string, ...any)) 
 	fmt.Printf("gotch        %s patched copy %s: %s\n", torchsetup.GotchVersion, res.Dir, reused)
 	fmt.Printf("  disabled   %d wrappers that do not compile against libtorch %s (list: %s/libtch/STUBBED.txt)\n", len(res.State.Stubbed), in.MajorMinor(), res.Dir)
 	fmt.Printf("go.work      %s/go.work replaces %s@%s\n", module, torchsetup.GotchModule, torchsetup.GotchVersion)
+	fmt.Printf("distributed  %s\n", res.State.Dist.Summary())
 	fmt.Printf("devices      %s\n", strings.Join(strings.Fields(probe), " "))
 	return nil
 }

@@ -56,4 +56,31 @@
 // place, so the copy's path, and with it Go's path-keyed cache of libtch's
 // 18k-line C++ wrapper (minutes to compile), stays valid; only bbshim.cpp
 // (about 10 s) is compiled again.
+//
+// # The bbdist package
+//
+// A second package of the copy, <copy>/bbdist (import path
+// github.com/sugarme/gotch/bbdist; sources internal/torchsetup/distshim,
+// embedded here), binds libtorch's torch.distributed (c10d): TCPStore,
+// ProcessGroupGloo, ProcessGroupNCCL, their collectives and a bucketed
+// gradient reducer; internal/dist builds on it. The c10d headers take
+// about a minute to parse, so setup compiles bbdist.cpp once into
+// <copy>/bbdist/libbbdist.a (the source then moves to src/, out of cgo's
+// way) and the generated cgo_flags.go links it (-L${SRCDIR} -lbbdist
+// before libtorch's libraries). planDist looks for the c10d headers, the
+// gloo headers (the install's include dirs, then /usr/include; as root
+// with a Debian libtorch and apt allowed, it installs libgloo-dev, the
+// gloo Debian's libtorch is built against) and, on a CUDA install, nccl.h
+// ($NCCL_HOME, $NCCL_ROOT, $NCCL_INCLUDE_DIR, pip's nvidia/nccl/include
+// beside torch, the include dirs) and the CUDA runtime headers.
+// installDist then tries gloo+nccl, gloo, nccl and none, in that order,
+// keeping the first that compiles (-DUSE_C10D_GLOO -DBBDIST_GLOO=1,
+// -DUSE_C10D_NCCL -DBBDIST_NCCL=1), links a small C program against and
+// runs (a one-rank Gloo group when Gloo is in). The variant without
+// backends includes no c10d header and always builds: its every call
+// reports why, so a libtorch without c10d builds everything else and
+// fails only when a distributed run is asked for. State.Dist records the
+// hash (sources, install and what the plan found: installing libgloo-dev
+// later triggers a rebuild), the backends and why one is missing; setup
+// prints them as "distributed  gloo,nccl".
 package torchsetup

@@ -35,6 +35,7 @@ type State struct {
 	Install      Install   `json:"install"`
 	Stubbed      []string  `json:"stubbed"`
 	ShimHash     string    `json:"shim_hash"` // the installed bbshim package (see installShim)
+	Dist         DistState `json:"dist"`      // the installed bbdist package (see installDist)
 	PreparedAt   time.Time `json:"prepared_at"`
 }
 
@@ -46,6 +47,9 @@ type Result struct {
 	// ShimInstalled is true when the bbshim package was (re)installed
 	// into an otherwise reused copy (its sources or flags changed).
 	ShimInstalled bool
+	// DistInstalled is true when the bbdist package was (re)compiled
+	// into an otherwise reused copy.
+	DistInstalled bool
 }
 
 // PrepareOptions configures Prepare.
@@ -56,6 +60,10 @@ type PrepareOptions struct {
 	CacheDir string
 	// CXX is the C++ compiler for the syntax checks ("g++" when empty).
 	CXX string
+	// AptInstall allows installing Debian's libgloo-dev with apt-get (as
+	// root, for a Debian libtorch) when the gloo headers that the
+	// torch.distributed package needs are missing.
+	AptInstall bool
 	// Log receives progress lines; nil discards them.
 	Log func(format string, a ...any)
 }
@@ -105,19 +113,26 @@ func Prepare(in Install, o PrepareOptions) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("torchsetup: shim: %w", err)
 		}
-		if st.ShimHash == hash && shimCurrent(dest, hash) {
-			return Result{Dir: dest, State: st, Reused: true}, nil
+		shimOK := st.ShimHash == hash && shimCurrent(dest, hash)
+		if !shimOK {
+			// Only the shim changed: re-install it in place (same path, so
+			// Go's cache of the unchanged libtch/ts packages stays valid).
+			logf("installing the bbshim package %s into %s", hash, dest)
+			if st.ShimHash, err = installShim(dest, in, cxxOf(o), logf); err != nil {
+				return Result{}, err
+			}
 		}
-		// Only the shim changed: re-install it in place (same path, so
-		// Go's cache of the unchanged libtch/ts packages stays valid).
-		logf("installing the bbshim package %s into %s", hash, dest)
-		if st.ShimHash, err = installShim(dest, in, cxxOf(o), logf); err != nil {
+		distDone, err := ensureDist(dest, in, &st, cxxOf(o), o.AptInstall, logf)
+		if err != nil {
 			return Result{}, err
+		}
+		if shimOK && !distDone {
+			return Result{Dir: dest, State: st, Reused: true}, nil
 		}
 		if err := writeState(dest, st); err != nil {
 			return Result{}, err
 		}
-		return Result{Dir: dest, State: st, ShimInstalled: true}, nil
+		return Result{Dir: dest, State: st, ShimInstalled: !shimOK, DistInstalled: distDone}, nil
 	}
 	logf("preparing a patched gotch %s for libtorch %s (%s) in %s", GotchVersion, in.Version, in.Source, dest)
 	src, err := gotchSource()
@@ -146,6 +161,9 @@ func Prepare(in Install, o PrepareOptions) (Result, error) {
 		return Result{}, err
 	}
 	st := State{Key: in.Key(), PatchVersion: patchVersion, Install: in, Stubbed: stubbed, ShimHash: hash, PreparedAt: time.Now().UTC()}
+	if _, err := ensureDist(tmp, in, &st, cxx, o.AptInstall, logf); err != nil {
+		return Result{}, err
+	}
 	if err := os.WriteFile(filepath.Join(libtch, "STUBBED.txt"), []byte(strings.Join(stubbed, "\n")+"\n"), 0o644); err != nil {
 		return Result{}, err
 	}

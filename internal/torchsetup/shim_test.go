@@ -104,7 +104,7 @@ func TestPrepareReinstallsShimInPlace(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(dest, "libtch"), 0o755))
 	lib := filepath.Join(dest, "libtch", "lib.go")
 	require.NoError(t, os.WriteFile(lib, []byte("package libtch // marker\n"), 0o644))
-	require.NoError(t, writeState(dest, State{Key: cpuInstall.Key(), PatchVersion: patchVersion, Install: cpuInstall, ShimHash: "old"}))
+	require.NoError(t, writeState(dest, State{Key: cpuInstall.Key(), PatchVersion: patchVersion, Install: cpuInstall, ShimHash: "old", Dist: markDistCurrent(t, dest, cpuInstall)}))
 
 	res, err := Prepare(cpuInstall, PrepareOptions{CacheDir: cache})
 	require.NoError(t, err)

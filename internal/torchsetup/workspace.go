@@ -31,17 +31,18 @@ func PointModule(moduleDir, patched string) error {
 	return goCmd(moduleDir, "work", "edit", "-replace="+GotchModule+"@"+GotchVersion+"="+patched)
 }
 
-// CompileOnce builds gotch's packages and the bbshim package in moduleDir's
-// workspace, so that the C++ wrappers (about 70 s on one core; the shim a
-// few seconds) are compiled into Go's build cache now rather than during the
-// first test.
+// CompileOnce builds gotch's packages and the bbshim and bbdist packages
+// in moduleDir's workspace, so that the C++ wrappers (about 70 s on one
+// core; the shim a few seconds; bbdist's C++ is already in libbbdist.a)
+// are compiled into Go's build cache now rather than during the first
+// test.
 func CompileOnce(moduleDir string) error {
-	return goCmd(moduleDir, "build", GotchModule+"/ts", GotchModule+"/nn", ShimPackage)
+	return goCmd(moduleDir, "build", GotchModule+"/ts", GotchModule+"/nn", ShimPackage, DistPackage)
 }
 
 // Probe runs a small program against the patched gotch that reports the
 // devices, checks a tensor op and a stubbed op, and reports what the bbshim
-// package has compiled in; it returns its output.
+// and bbdist packages have compiled in; it returns its output.
 func Probe(moduleDir string) (string, error) {
 	dir, err := os.MkdirTemp(moduleDir, ".probe-")
 	if err != nil {
@@ -55,6 +56,7 @@ import (
 	"runtime"
 
 	"github.com/sugarme/gotch"
+	"github.com/sugarme/gotch/bbdist"
 	"github.com/sugarme/gotch/bbshim"
 	"github.com/sugarme/gotch/ts"
 )
@@ -70,6 +72,7 @@ func main() {
 	_, err := ts.ScaledDotProductAttention(q, q, q, ts.None, 0, false, nil)
 	fmt.Printf("sdpa_available=%v\n", err == nil)
 	fmt.Printf("bbshim_cuda=%v\nbbshim_fused_adamw=%v\nbbshim_cuda_stats=%v\nbbshim_graphs=%v\n", bbshim.CUDABuild(), bbshim.HasFusedAdamW(), bbshim.HasCUDAStats(), bbshim.HasGraphs())
+	fmt.Printf("bbdist_gloo=%v\nbbdist_nccl=%v\n", bbdist.HasGloo(), bbdist.HasNCCL())
 }
 `
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {

@@ -1,7 +1,9 @@
 package trainstate
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +62,10 @@ type State struct {
 	// Files lists every other file of the checkpoint with its size (set by
 	// Save); Validate checks them.
 	Files map[string]int64 `json:"files"`
+	// SHA256 is the hex SHA-256 of every file of Files (set by Save);
+	// Validate checks them. Checkpoints written before checksums were
+	// recorded have none and are checked by size only.
+	SHA256 map[string]string `json:"sha256,omitempty"`
 }
 
 // DirName is the checkpoint directory name for a step: "checkpoint-<step>",
@@ -106,12 +112,12 @@ func Save(outDir string, s *State, saveModel func(dir string) error, opt *optim.
 			}
 			s.OptimizerSteps = steps
 		}
-		files, err := manifest(tmp)
+		files, sums, err := manifest(tmp)
 		if err != nil {
 			return err
 		}
 		s.Version = FormatVersion
-		s.Files = files
+		s.Files, s.SHA256 = files, sums
 		s.Saved = time.Now().UTC()
 		return atomicfile.WriteFile(filepath.Join(tmp, StateFile), func(w io.Writer) error {
 			enc := json.NewEncoder(w)
@@ -157,9 +163,10 @@ func writeOptimizer(path string, opt *optim.AdamW) (steps int64, err error) {
 	return steps, nil
 }
 
-// manifest lists the regular files under dir (slash paths) with sizes.
-func manifest(dir string) (map[string]int64, error) {
-	files := map[string]int64{}
+// manifest lists the regular files under dir (slash paths) with their
+// sizes and SHA-256.
+func manifest(dir string) (map[string]int64, map[string]string, error) {
+	files, sums := map[string]int64{}, map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -167,33 +174,75 @@ func manifest(dir string) (map[string]int64, error) {
 		if atomicfile.IsTemp(d.Name()) {
 			return fmt.Errorf("temporary file %s left in checkpoint", p)
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
 		}
-		files[filepath.ToSlash(rel)] = info.Size()
+		n, sum, err := hashFile(p)
+		if err != nil {
+			return err
+		}
+		files[filepath.ToSlash(rel)], sums[filepath.ToSlash(rel)] = n, sum
 		return nil
 	})
-	return files, err
+	return files, sums, err
 }
 
-// Load validates the checkpoint directory dir and returns its state.
+// hashFile returns the size and hex SHA-256 of the file at p.
+func hashFile(p string) (int64, string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("read %s: %w", p, err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Load validates the checkpoint directory dir, checksums included
+// (VerifyChecksums), and returns its state.
 func Load(dir string) (*State, error) {
 	s, err := Validate(dir)
 	if err != nil {
 		return nil, err
 	}
+	if err := VerifyChecksums(dir, s); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
-// Validate checks that dir is a complete checkpoint: trainer_state.json
-// parses with a known format version and its step matches the directory
-// name, every file it lists exists with the recorded size, JSON files parse
-// and safetensors files have a readable header covering the file.
+// VerifyChecksums reads every file s.SHA256 lists in dir and compares its
+// SHA-256 with the recorded one. A state without checksums (written
+// before they were recorded) passes.
+func VerifyChecksums(dir string, s *State) error {
+	names := make([]string, 0, len(s.SHA256))
+	for n := range s.SHA256 {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		_, sum, err := hashFile(filepath.Join(dir, filepath.FromSlash(n)))
+		if err != nil {
+			return fmt.Errorf("trainstate: checkpoint %s: %w", dir, err)
+		}
+		if sum != s.SHA256[n] {
+			return fmt.Errorf("trainstate: checkpoint %s: %s has SHA-256 %s, trainer_state.json recorded %s (the file changed after it was written)", dir, n, sum, s.SHA256[n])
+		}
+	}
+	return nil
+}
+
+// Validate checks that dir is a complete checkpoint without reading the
+// tensors: trainer_state.json parses with a known format version and its
+// step matches the directory name, every file it lists exists with the
+// recorded size (and has a checksum when checksums are recorded), JSON
+// files parse and safetensors files have a readable header covering the
+// file. Load also verifies the checksums.
 func Validate(dir string) (*State, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, StateFile))
 	if err != nil {
@@ -225,6 +274,9 @@ func Validate(dir string) (*State, error) {
 		}
 		if info.Size() != s.Files[n] {
 			return nil, fmt.Errorf("trainstate: checkpoint %s: %s has %d bytes, trainer_state.json recorded %d", dir, n, info.Size(), s.Files[n])
+		}
+		if _, ok := s.SHA256[n]; len(s.SHA256) > 0 && !ok {
+			return nil, fmt.Errorf("trainstate: checkpoint %s: no SHA-256 recorded for %s", dir, n)
 		}
 		switch {
 		case strings.HasSuffix(n, ".json"):
@@ -361,9 +413,9 @@ func List(outDir string) ([]Checkpoint, error) {
 	return cs, nil
 }
 
-// Latest returns the newest checkpoint of outDir that validates. It first
-// repairs an interrupted replacement (atomicfile.RecoverDir), then tries the
-// checkpoints highest step first, so that a corrupt or half-written newest
+// Latest returns the newest checkpoint of outDir that loads (Load: sizes,
+// headers and checksums). It first repairs an interrupted replacement
+// (Recover), then tries the checkpoints highest step first, so that a corrupt or half-written newest
 // checkpoint is skipped in favour of the previous good one. The "latest"
 // pointer file is not trusted for this (a crash between the directory
 // rename and the pointer write leaves a complete checkpoint newer than the
@@ -371,7 +423,7 @@ func List(outDir string) ([]Checkpoint, error) {
 // error lists why each was rejected; with no checkpoint at all it wraps
 // fs.ErrNotExist.
 func Latest(outDir string) (string, error) {
-	if err := recoverAll(outDir); err != nil {
+	if err := Recover(outDir); err != nil {
 		return "", err
 	}
 	cs, err := List(outDir)
@@ -383,7 +435,7 @@ func Latest(outDir string) (string, error) {
 	}
 	var problems []string
 	for _, c := range cs {
-		if _, err := Validate(c.Dir); err != nil {
+		if _, err := Load(c.Dir); err != nil {
 			problems = append(problems, err.Error())
 			continue
 		}
@@ -392,9 +444,10 @@ func Latest(outDir string) (string, error) {
 	return "", fmt.Errorf("trainstate: no valid checkpoint in %s: %s", outDir, strings.Join(problems, "; "))
 }
 
-// recoverAll restores checkpoint directories an interrupted Save moved
-// aside and removes temporary build directories.
-func recoverAll(outDir string) error {
+// Recover restores checkpoint directories an interrupted Save moved aside
+// and removes temporary build directories (atomicfile.RecoverDir). A
+// missing outDir wraps fs.ErrNotExist.
+func Recover(outDir string) error {
 	es, err := os.ReadDir(outDir)
 	if err != nil {
 		return fmt.Errorf("trainstate: %w", err)
@@ -424,9 +477,13 @@ func recoverAll(outDir string) error {
 
 // Rotate deletes the oldest checkpoints of outDir so that at most keep
 // remain, never deleting the best one (checkpoint-<BestStep> of the newest
-// valid checkpoint's state) nor the newest; keep <= 0 keeps everything (HF's
-// save_total_limit=None). The best checkpoint does not count toward keep,
-// so up to keep+1 directories remain. It returns the directories removed.
+// checkpoint that validates) nor the newest; keep <= 0 keeps everything
+// (HF's save_total_limit=None). The best checkpoint does not count toward
+// keep, so up to keep+1 directories remain. Only the files a checkpoint's
+// trainer_state.json lists (or, when it cannot be read, the file names
+// checkpoints hold) are deleted, then the directory if it is empty: a
+// file someone else put there survives. It returns the directories
+// removed.
 func Rotate(outDir string, keep int) ([]string, error) {
 	if keep <= 0 {
 		return nil, nil
@@ -436,9 +493,12 @@ func Rotate(outDir string, keep int) ([]string, error) {
 		return nil, err
 	}
 	best := ""
-	if latest, err := Latest(outDir); err == nil {
-		if s, err := Validate(latest); err == nil && s.BestScore != nil {
-			best = filepath.Join(outDir, DirName(s.BestStep))
+	for _, c := range cs {
+		if s, err := Validate(c.Dir); err == nil {
+			if s.BestScore != nil {
+				best = filepath.Join(outDir, DirName(s.BestStep))
+			}
+			break
 		}
 	}
 	var removed []string
@@ -451,10 +511,47 @@ func Rotate(outDir string, keep int) ([]string, error) {
 			kept++
 			continue
 		}
-		if err := os.RemoveAll(c.Dir); err != nil {
+		if err := removeCheckpoint(c.Dir); err != nil {
 			return removed, fmt.Errorf("trainstate: rotate: %w", err)
 		}
 		removed = append(removed, c.Dir)
 	}
 	return removed, nil
+}
+
+// checkpointFiles are the names a checkpoint holds, removed from a
+// checkpoint whose trainer_state.json cannot be read.
+var checkpointFiles = []string{StateFile, OptimizerFile, "config.json", "model.safetensors", "pytorch_model.bin",
+	"vocab.txt", "tokenizer_config.json", "tokenizer.json", "special_tokens_map.json"}
+
+// removeCheckpoint deletes the checkpoint files of dir, then dir and its
+// subdirectories when they are empty.
+func removeCheckpoint(dir string) error {
+	names := checkpointFiles
+	raw, err := os.ReadFile(filepath.Join(dir, StateFile))
+	var s State
+	if err == nil && json.Unmarshal(raw, &s) == nil && len(s.Files) > 0 {
+		names = []string{StateFile}
+		for n := range s.Files {
+			names = append(names, filepath.FromSlash(n))
+		}
+	}
+	// trainer_state.json goes first: a half-removed checkpoint is then
+	// invalid, never mistaken for a complete one.
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	var dirs []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		_ = os.Remove(dirs[i]) // fails, and keeps it, when not empty
+	}
+	return nil
 }

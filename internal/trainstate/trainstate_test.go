@@ -246,3 +246,50 @@ func TestOptimizerCheckpointResume(t *testing.T) {
 	defer optD.Close()
 	assert.ErrorContains(t, LoadOptimizer(dir, optD), `unknown key "w.exp_avg"`)
 }
+
+// TestChecksums: a checkpoint records the SHA-256 of its files; a changed
+// byte that keeps the size passes Validate (sizes and headers) but not
+// Load, and Latest falls back to the previous checkpoint.
+func TestChecksums(t *testing.T) {
+	out := t.TempDir()
+	require.NoError(t, Save(out, &State{Step: 1}, fakeModel(1), nil))
+	require.NoError(t, Save(out, &State{Step: 2}, fakeModel(2), nil))
+	dir := filepath.Join(out, DirName(2))
+	st, err := Load(dir)
+	require.NoError(t, err)
+	require.Len(t, st.SHA256["model.safetensors"], 64)
+	assert.Len(t, st.SHA256, len(st.Files))
+
+	p := filepath.Join(dir, "model.safetensors")
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	b[len(b)-1] ^= 0x40 // a flipped bit in the last weight
+	require.NoError(t, os.WriteFile(p, b, 0o644))
+	_, err = Validate(dir)
+	assert.NoError(t, err, "sizes and headers still agree")
+	_, err = Load(dir)
+	assert.ErrorContains(t, err, "model.safetensors has SHA-256")
+	got, err := Latest(out)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(out, DirName(1)), got)
+}
+
+// TestRotateRemovesOnlyCheckpointFiles: rotation deletes a checkpoint's
+// own files; a file someone else put there keeps the directory.
+func TestRotateRemovesOnlyCheckpointFiles(t *testing.T) {
+	out := t.TempDir()
+	for step := int64(1); step <= 3; step++ {
+		require.NoError(t, Save(out, &State{Step: step}, fakeModel(float32(step)), nil))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(out, DirName(1), "notes.txt"), []byte("mine"), 0o644))
+	removed, err := Rotate(out, 1)
+	require.NoError(t, err)
+	assert.Len(t, removed, 2)
+	assert.NoDirExists(t, filepath.Join(out, DirName(2)))
+	assert.FileExists(t, filepath.Join(out, DirName(1), "notes.txt"))
+	assert.NoFileExists(t, filepath.Join(out, DirName(1), StateFile))
+	assert.NoFileExists(t, filepath.Join(out, DirName(1), "model.safetensors"))
+	got, err := Latest(out)
+	require.NoError(t, err)
+	assert.Equal(t, filepath.Join(out, DirName(3)), got)
+}
