@@ -3,7 +3,6 @@ package ner
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
 )
 
@@ -201,32 +199,11 @@ func removeModelDir(dir string) error {
 }
 
 // writeTestReports writes the test evaluation's files (the names
-// Evaluation.WriteFiles uses, prefixed "test_") into dir, each atomically:
-// a failure leaves no partial report.
+// Evaluation.WriteFiles uses, prefixed "test_") into dir as one set
+// (atomicfile.WriteFiles): a failure such as a full disk leaves every
+// report as it was, never one new and another old, empty or cut short.
 func writeTestReports(ev *Evaluation, dir string) error {
-	var txt strings.Builder
-	if err := ev.Report.WriteText(&txt, 4); err != nil {
-		return err
-	}
-	js, err := json.MarshalIndent(ev.Report, "", "  ")
-	if err != nil {
-		return fmt.Errorf("ner: write test report: %w", err)
-	}
-	ce, err := ev.ConllevalReport()
-	if err != nil {
-		return err
-	}
-	for _, f := range []struct{ name, data string }{
-		{TestReportName, txt.String()},
-		{TestReportJSONName, string(js) + "\n"},
-		{TestConllevalName, ce},
-		{TestPredName, ev.Conll()},
-	} {
-		if err := atomicfile.WriteBytes(filepath.Join(dir, f.name), []byte(f.data)); err != nil {
-			return fmt.Errorf("ner: write test report: %w", err)
-		}
-	}
-	return nil
+	return ev.WriteFiles(dir, "test_")
 }
 
 // fault calls the test fault hook.
