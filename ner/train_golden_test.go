@@ -16,11 +16,16 @@ var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/golden_lo
 
 // goldenLossesFile holds the per-step training losses of fixed NER runs
 // (tiny model, dropout 0, demo corpus): the trainer's arithmetic must not
-// change them, bit for bit.
+// change them (bit for bit on the CPU that recorded them).
 const goldenLossesFile = "testdata/golden_losses.json"
 
+// goldenRelTol is the relative tolerance of TestGoldenLosses: other CPUs'
+// BLAS kernels round the last float32 bits differently (about 1e-7 after a
+// dozen steps); a changed step moves the losses by far more.
+const goldenRelTol = 1e-5
+
 // TestGoldenLosses runs fixed training configurations and compares every
-// step's loss, exactly, with the losses recorded in goldenLossesFile.
+// step's loss, within goldenRelTol, with the losses recorded in goldenLossesFile.
 func TestGoldenLosses(t *testing.T) {
 	tok := demoTokenizer(t)
 	full := demoSplit(t)
@@ -63,6 +68,6 @@ func TestGoldenLosses(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &want))
 	require.Len(t, got, len(want))
 	for name, w := range want {
-		assert.Equal(t, w, got[name], "case %s: per-step losses", name)
+		assert.InEpsilonSlice(t, w, got[name], goldenRelTol, "case %s: per-step losses", name)
 	}
 }

@@ -17,11 +17,16 @@ var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/golden_lo
 
 // goldenLossesFile holds the per-step losses of fixed pretraining runs (the
 // tiny model from scratch on the demo notes, dropout on): the trainer's
-// arithmetic must not change them, bit for bit.
+// arithmetic must not change them (bit for bit on the CPU that recorded them).
 const goldenLossesFile = "testdata/golden_losses.json"
 
+// goldenRelTol is the relative tolerance of TestGoldenLosses: other CPUs'
+// BLAS kernels round the last float32 bits differently (about 1e-7 after a
+// dozen steps); a changed step moves the losses by far more.
+const goldenRelTol = 1e-5
+
 // TestGoldenLosses runs fixed pretraining configurations and compares every
-// step's loss, exactly, with the losses recorded in goldenLossesFile.
+// step's loss, within goldenRelTol, with the losses recorded in goldenLossesFile.
 func TestGoldenLosses(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -57,6 +62,6 @@ func TestGoldenLosses(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &want))
 	require.Len(t, got, len(want))
 	for name, w := range want {
-		assert.Equal(t, w, got[name], "case %s: per-step losses", name)
+		assert.InEpsilonSlice(t, w, got[name], goldenRelTol, "case %s: per-step losses", name)
 	}
 }

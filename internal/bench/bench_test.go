@@ -422,7 +422,7 @@ func TestRunCPUAllocatorOOM(t *testing.T) {
 
 // TestRunBF16 runs both tasks in bf16 (fp32 master weights, bf16 linear
 // layers): the JSON says bf16, every tensor is dropped, and with dropout off
-// the last loss is close to the fp32 run's and not equal to it.
+// the last loss is close to the fp32 run's (and, for MLM, not equal to it).
 func TestRunBF16(t *testing.T) {
 	for _, task := range []string{TaskNER, TaskMLM} {
 		t.Run(task, func(t *testing.T) {
@@ -441,7 +441,13 @@ func TestRunBF16(t *testing.T) {
 			}
 			t.Logf("last loss fp32 %.4f bf16 %.4f", loss[DTypeFP32], loss[DTypeBF16])
 			assert.InEpsilon(t, loss[DTypeFP32], loss[DTypeBF16], 2e-2)
-			assert.NotEqual(t, loss[DTypeFP32], loss[DTypeBF16], "bf16 computes differently")
+			if task == TaskMLM {
+				// The NER head's logits stay near zero over its 27 labels in
+				// a few steps, so on some CPUs both precisions give the same
+				// float32 loss; bert's TestBF16ForwardCloseToFP32 checks that
+				// the bf16 casts change the token-classification logits.
+				assert.NotEqual(t, loss[DTypeFP32], loss[DTypeBF16], "bf16 computes differently")
+			}
 		})
 	}
 }
