@@ -43,5 +43,3 @@ func (l *layer) forward(ac *autocast, x, mask *ts.Tensor, train, sdpa bool) *ts.
 	o := dropout(s, s.Add(l.out.forward(ac, i)), l.pHid, train)
 	return l.outLN.forward(s.Add(o.MustAdd(a, false)))
 }
-
-// Model is transformers' BertModel: embeddings, encoder and (optionally)

@@ -50,7 +50,10 @@ const (
 	AttentionSDPA
 )
 
-// pooler. Inside a head its keys carry the "bert." prefix.
+// Model is transformers' BertModel (models/bert/modeling_bert.py, whose
+// eager path embeddings.go, attention.go and layer.go follow module by
+// module): embeddings, encoder and (optionally) pooler. Inside a head its
+// keys carry the "bert." prefix.
 type Model struct {
 	cfg    *Config
 	vs     *nn.VarStore
