@@ -75,5 +75,3 @@ func (a *selfAttention) qkv(ac *autocast, s *tensors.Scope, x *ts.Tensor) (q, k,
 	}
 	return parts[0], parts[1], parts[2]
 }
-
-// layer is BertLayer: attention, intermediate (dense + act), output (dense,

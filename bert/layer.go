@@ -5,6 +5,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 )
 
+// layer is BertLayer: attention, intermediate (dense + act), output (dense,
 // dropout, LayerNorm with residual).
 type layer struct {
 	attn  selfAttention
