@@ -336,13 +336,18 @@ func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 			return nil, err
 		}
 	}
+	if err := tr.run.Barrier(); err != nil { // best/ is rank 0's to write
+		return nil, err
+	}
 	if len(tr.test.exs) > 0 {
 		ev, err := tr.testBest(res.BestDir)
 		if err != nil {
 			return nil, err
 		}
-		if err := writeTestReports(ev, o.OutDir); err != nil {
-			return nil, err
+		if tr.run.IsMain() {
+			if err := writeTestReports(ev, o.OutDir); err != nil {
+				return nil, err
+			}
 		}
 		res.Test = ev
 	}
@@ -351,14 +356,16 @@ func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 
 // NumBatches is the number of training batches per epoch (engine.Task).
 func (tr *trainer) NumBatches() int {
-	return (len(tr.train.exs) + tr.o.BatchSize - 1) / tr.o.BatchSize
+	return (tr.run.ShardLen(len(tr.train.exs)) + tr.o.BatchSize - 1) / tr.o.BatchSize
 }
 
 // epochBatches returns the training batches of an epoch: the windows in
-// an order seeded by (Seed, epoch), cut into batches of BatchSize.
+// an order seeded by (Seed, epoch), this rank's shard of it
+// (engine.Run.ShardOrder; all of it in one process), cut into batches of
+// BatchSize.
 func (tr *trainer) epochBatches(epoch int) [][]int {
 	if tr.orderEpoch != epoch {
-		tr.batches = chunk(epochOrder(len(tr.train.exs), tr.o.Seed, epoch), tr.o.BatchSize)
+		tr.batches = chunk(tr.run.ShardOrder(epochOrder(len(tr.train.exs), tr.o.Seed, epoch)), tr.o.BatchSize)
 		tr.orderEpoch = epoch
 	}
 	return tr.batches
@@ -479,7 +486,7 @@ func (tr *trainer) State() (engine.TaskState, error) {
 
 // evaluate predicts a split with the training model and scores it.
 func (tr *trainer) evaluate(d corpusData) (*Evaluation, error) {
-	ev, err := evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+	ev, err := tr.evaluateShared(tr.m, d)
 	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, batch %d × %d on %s (lower -eval-batch)",
 		tr.o.EvalBatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
 }
@@ -491,7 +498,7 @@ func (tr *trainer) testBest(dir string) (*Evaluation, error) {
 		return nil, fmt.Errorf("ner: train: test: %w", err)
 	}
 	defer freeModel(m)
-	return evaluateModel(m, tr.dev, tr.tok.PAD(), tr.test, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+	return tr.evaluateShared(m, tr.test)
 }
 
 // evaluateModel tags d's sentences and scores them against d.gold.
@@ -507,7 +514,7 @@ func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels 
 // saveEpochDir keeps OutDir/epoch-N when SaveEpochModels > 0 and removes
 // the epochs beyond the limit.
 func (tr *trainer) saveEpochDir(epoch int) error {
-	if tr.o.SaveEpochModels <= 0 {
+	if tr.o.SaveEpochModels <= 0 || !tr.run.IsMain() {
 		return nil
 	}
 	if err := tr.saveModel(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", epoch))); err != nil {

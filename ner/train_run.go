@@ -181,8 +181,12 @@ func partDigest(c *Corpus) map[string]any {
 
 // saveModel writes the model and the tokenizer to dir atomically
 // (engine.SaveModelDir: built beside dir, synced, swapped in; files in dir
-// that Train does not write are kept).
+// that Train does not write are kept). Only rank 0 of a data-parallel run
+// writes.
 func (tr *trainer) saveModel(dir string) error {
+	if !tr.run.IsMain() {
+		return nil // rank 0 writes
+	}
 	if err := engine.SaveModelDir(dir, tr.SaveModel); err != nil {
 		return fmt.Errorf("ner: save %s: %w", dir, err)
 	}

@@ -212,6 +212,9 @@ func PrepareOutDir(r OutDirRequest) (movedTo string, err error) {
 	if r.Manifest == nil {
 		return "", fmt.Errorf("%s: PrepareOutDir: nil manifest", r.Name)
 	}
+	if !IsOutDirWriter() {
+		return "", nil // rank 0 prepares it; Open waits for rank 0
+	}
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		return "", fmt.Errorf("%s: %w", r.Name, err)
 	}
