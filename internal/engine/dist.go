@@ -285,3 +285,26 @@ func (r *Run) findCheckpoint() error {
 	}
 	return nil
 }
+
+// MainFirst runs fn on rank 0, then, when it succeeded, on the other ranks
+// (fn once in one process): work whose result the others reuse, such as a
+// token cache that rank 0 builds and the others then open. A failure of
+// rank 0 fails every rank.
+func (r *Run) MainFirst(fn func() error) error {
+	if r.group == nil {
+		return fn()
+	}
+	return r.group.MainFirst(fn)
+}
+
+// SumFloat64 sums v element-wise over the ranks (v itself in one process).
+func (r *Run) SumFloat64(v []float64) ([]float64, error) {
+	if r.group == nil {
+		return v, nil
+	}
+	out, err := r.group.SumFloat64(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.cfg.Name, err)
+	}
+	return out, nil
+}
