@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
@@ -28,7 +29,7 @@ type NERHelp struct {
 // share: the model and the output (-model, -name, -out), the training
 // recipe (-epochs, -lr, -batch, -eval-batch, -grad-accum, -max-len,
 // -weight-decay, -warmup-ratio, -seed, -device, -precision, -cuda-graph,
-// -max-memory, -max-steps, -log-steps, -save-steps, -overwrite and, with
+// -max-memory, -max-steps, -log-steps, -save-steps, -dist-timeout, -overwrite and, with
 // NERHelp.Resume, -resume),
 // the document split (-train, -dev, -split) and -lenient. Bind them with
 // BindNERTrain; after fs.Parse, Options and Split turn them into
@@ -86,6 +87,11 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 		fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue the run in -out from its newest valid checkpoint (same data and options, checked against its run.json)")
 	}
 	fs.BoolVar(&f.o.OverwriteOutputDir, "overwrite", def.OverwriteOutputDir, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
+	dt := def.DistTimeout
+	if dt == 0 {
+		dt = 30 * time.Minute
+	}
+	fs.DurationVar(&f.o.DistTimeout, "dist-timeout", dt, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it")
 	fs.IntVar(&f.o.SaveSteps, "save-steps", def.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
 	return f
 }
@@ -105,7 +111,7 @@ func (f *NERTrain) Rules() []Rule {
 			}
 			return nil
 		}),
-		AtLeast("max-steps", 0), Device("device"),
+		AtLeast("max-steps", 0), Above("dist-timeout", 0), Device("device"),
 	}
 }
 
