@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/cli"
@@ -64,10 +63,10 @@ func runPretrain(e *env, args []string) error {
 	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
 	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
 	fs.Float64Var(&d.MaxMemoryGiB, "max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
-	fs.DurationVar(&d.DistTimeout, "dist-timeout", 30*time.Minute, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it")
+	fs.DurationVar(&d.DistTimeout, "dist-timeout", 0, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it (0: 30m)")
 	fs.BoolVar(&d.Resume, "resume", false, "continue the run in -out from its latest good checkpoint (same data and options, checked against its run.json)")
 	fs.BoolVar(&d.OverwriteOutputDir, "overwrite", false, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("max-steps", 0), cli.AtLeast("batch", 1), cli.AtLeast("grad-accum", 1), cli.Above("lr", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("warmup-steps", 0), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("block-size", 3), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.AtLeast("validation-fraction", 0), cli.Below("validation-fraction", 1), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("max-memory", 0), cli.Above("dist-timeout", 0), cli.Device("device")); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("max-steps", 0), cli.AtLeast("batch", 1), cli.AtLeast("grad-accum", 1), cli.Above("lr", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("warmup-steps", 0), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("block-size", 3), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.AtLeast("validation-fraction", 0), cli.Below("validation-fraction", 1), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("max-memory", 0), cli.AtLeast("dist-timeout", 0), cli.Device("device")); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

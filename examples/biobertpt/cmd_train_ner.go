@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/cli"
@@ -78,10 +77,10 @@ func runTrainNER(e *env, args []string) error {
 	logSteps := fs.Int("log-steps", d.LogSteps, "a metrics line every N steps (losses are read from the device that often)")
 	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
 	graph := fs.Bool("cuda-graph", false, "record a micro-batch's forward and backward as a CUDA graph and replay it (CUDA; batches padded to -batch × -max-len; not with fp16 or class weights)")
-	distTimeout := fs.Duration("dist-timeout", 30*time.Minute, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it")
+	distTimeout := fs.Duration("dist-timeout", 0, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it (0: 30m)")
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	quiet := fs.Bool("quiet", false, "no progress bar")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.Above("dist-timeout", 0), cli.Device("device")); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.AtLeast("dist-timeout", 0), cli.Device("device")); err != nil {
 		return err
 	}
 	if *kind == "" || *data == "" || *model == "" || *out == "" || fs.NArg() > 0 {

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
@@ -87,11 +86,7 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 		fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue the run in -out from its newest valid checkpoint (same data and options, checked against its run.json)")
 	}
 	fs.BoolVar(&f.o.OverwriteOutputDir, "overwrite", def.OverwriteOutputDir, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
-	dt := def.DistTimeout
-	if dt == 0 {
-		dt = 30 * time.Minute
-	}
-	fs.DurationVar(&f.o.DistTimeout, "dist-timeout", dt, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it")
+	fs.DurationVar(&f.o.DistTimeout, "dist-timeout", def.DistTimeout, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it (0: 30m)")
 	fs.IntVar(&f.o.SaveSteps, "save-steps", def.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
 	return f
 }
@@ -111,7 +106,7 @@ func (f *NERTrain) Rules() []Rule {
 			}
 			return nil
 		}),
-		AtLeast("max-steps", 0), Above("dist-timeout", 0), Device("device"),
+		AtLeast("max-steps", 0), AtLeast("dist-timeout", 0), Device("device"),
 	}
 }
 
