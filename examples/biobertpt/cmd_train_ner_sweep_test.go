@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/biobertpt-go/biobertpt/internal/engine"
+	"github.com/biobertpt-go/biobertpt/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/ner"
+)
+
+// splitDirs copies the first n demo NER files into train/, dev/ and test/
+// directories (every third file to dev and test) and returns them.
+func splitDirs(t *testing.T, n int) (train, dev, test string) {
+	t.Helper()
+	src := testutil.NERDir(t, n)
+	root := t.TempDir()
+	train, dev, test = filepath.Join(root, "train"), filepath.Join(root, "dev"), filepath.Join(root, "test")
+	es, err := os.ReadDir(src)
+	require.NoError(t, err)
+	for i, e := range es {
+		to := []string{train, train, dev, train, train, test}[i%6]
+		require.NoError(t, os.MkdirAll(to, 0o755))
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(to, e.Name()), b, 0o644))
+	}
+	return train, dev, test
+}
+
+// TestTrainNERSplitFilesSweep: train-ner -train/-dev/-test with -seeds 1,2
+// trains one run per seed on exactly the given files' documents (the lists
+// in each run's output), records the files' SHA-256 in run.json, and
+// summarises the runs in summary.json/summary.md; without -dev a seeded
+// share of -train's documents is the dev part.
+func TestTrainNERSplitFilesSweep(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	train, dev, test := splitDirs(t, 12)
+	model := nerTinyModel(t, 0)
+	out := filepath.Join(t.TempDir(), "sweep")
+	args := []string{"train-ner", "-corpus", "clinpt", "-train", train, "-dev", dev, "-test", test, "-model", model, "-out", out, "-quiet",
+		"-epochs", "1", "-batch", "8", "-lr", "5e-3", "-max-len", "64", "-stride", "16", "-max-steps", "1", "-seeds", "1,2"}
+	code, stdout, stderr := runNERCmd("", args...)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "== seed 2: ")
+	assert.Contains(t, stdout, "| **micro** |")
+
+	names := func(dir string) string {
+		es, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		var ns []string
+		for _, e := range es {
+			ns = append(ns, strings.TrimSuffix(e.Name(), ".tsv"))
+		}
+		return strings.Join(ns, "\n") + "\n"
+	}
+	wantSums := map[string]string{}
+	for part, dir := range map[string]string{"train": train, "dev": dev, "test": test} {
+		sum, err := ner.HashPath(dir)
+		require.NoError(t, err)
+		wantSums[part] = sum
+	}
+	for _, seed := range []int64{1, 2} {
+		sd := ner.SeedDir(out, seed)
+		for part, dir := range map[string]string{"train": train, "dev": dev, "test": test} {
+			b, err := os.ReadFile(filepath.Join(sd, part+".txt"))
+			require.NoError(t, err)
+			assert.Equal(t, names(dir), string(b), "seed %d %s list", seed, part)
+		}
+		m, err := engine.ReadManifest(sd)
+		require.NoError(t, err)
+		assert.EqualValues(t, seed, m.Training["seed"])
+		got := map[string]string{}
+		for k, v := range m.Data["split_files_sha256"].(map[string]any) {
+			got[k] = v.(string)
+		}
+		assert.Equal(t, wantSums, got)
+		assert.FileExists(t, filepath.Join(sd, ner.BestDirName, "model.safetensors"))
+	}
+	var s ner.SweepSummary
+	b, err := os.ReadFile(filepath.Join(out, ner.SweepSummaryName))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &s))
+	assert.Equal(t, []int64{1, 2}, s.Seeds)
+	require.Len(t, s.Runs, 2)
+	assert.Len(t, s.Micro.F1.Values, 2)
+	assert.InDelta(t, (s.Runs[0].TestF1+s.Runs[1].TestF1)/2, s.Micro.F1.Mean, 1e-12)
+	assert.Contains(t, []int64{1, 2}, s.BestSeed)
+	assert.FileExists(t, filepath.Join(out, ner.SweepSummaryMDName))
+
+	// No -dev: dev/(train+dev) = 0.25 of -train's documents, none of them
+	// in the training list.
+	out2 := filepath.Join(t.TempDir(), "nodev")
+	code, _, stderr = runNERCmd("", "train-ner", "-corpus", "clinpt", "-train", train, "-test", test, "-model", model, "-out", out2, "-quiet",
+		"-epochs", "1", "-batch", "8", "-max-len", "64", "-stride", "16", "-max-steps", "1")
+	require.Equal(t, 0, code, stderr)
+	tr, err := os.ReadFile(filepath.Join(out2, "train.txt"))
+	require.NoError(t, err)
+	dv, err := os.ReadFile(filepath.Join(out2, "dev.txt"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, strings.TrimSpace(string(dv)))
+	assert.Equal(t, names(train), sortedLines(string(tr)+string(dv)))
+
+	code, _, stderr = runNERCmd("", "train-ner", "-corpus", "clinpt", "-data", train, "-test", test, "-model", model, "-out", out2)
+	assert.Equal(t, 2, code, "-test needs -train")
+	assert.Contains(t, stderr, "-train")
+}
+
+func sortedLines(s string) string {
+	ls := strings.Split(strings.TrimSpace(s), "\n")
+	sort.Strings(ls)
+	return strings.Join(ls, "\n") + "\n"
+}
