@@ -346,6 +346,9 @@ func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 		}
 		res.Test = ev
 	}
+	if err := tr.writeBestCard(res); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
