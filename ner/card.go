@@ -63,20 +63,18 @@ func nerCard(m *engine.Manifest, o TrainOptions, res *TrainResult, device string
 	abs, _ := filepath.Abs(o.OutDir)
 	if co.Name == "" {
 		co.Name = filepath.Base(abs)
+		if strings.HasPrefix(co.Name, "seed-") { // a sweep's run: OUT/seed-N
+			co.Name = filepath.Base(filepath.Dir(abs)) + "-" + co.Name
+		}
 	}
 	if co.License == "" {
 		co.License = "apache-2.0"
 	}
 	files, _ := m.Runtime["corpus_files"].(map[string]any)
 	if len(co.Datasets) == 0 {
-		dirs := map[string]bool{}
-		for p := range files {
-			dirs[filepath.Base(filepath.Dir(p))] = true
+		if d := commonDir(files); d != "" && d != "." && d != string(filepath.Separator) {
+			co.Datasets = []string{filepath.Base(d)}
 		}
-		for d := range dirs {
-			co.Datasets = append(co.Datasets, d)
-		}
-		sort.Strings(co.Datasets)
 	}
 	base := str(m.Data["model"])
 	if base == "" {
@@ -207,6 +205,26 @@ the model itself may have memorised fragments of its training notes, so
 publish it only where the training data's terms allow.
 `)
 	return modelcard.Card{Meta: meta, Body: b.String()}
+}
+
+// commonDir is the deepest directory holding every path of files.
+func commonDir(files map[string]any) string {
+	dir, first := "", true
+	for p := range files {
+		d := filepath.Dir(filepath.Clean(p))
+		if first {
+			dir, first = d, false
+			continue
+		}
+		for dir != d && !strings.HasPrefix(d, dir+string(filepath.Separator)) {
+			up := filepath.Dir(dir)
+			if up == dir {
+				return dir
+			}
+			dir = up
+		}
+	}
+	return dir
 }
 
 func str(v any) string {

@@ -64,3 +64,22 @@ func TestTrainWritesModelCard(t *testing.T) {
 	_, _, err = modelcard.Parse([]byte("---\nlanguage: [pt]\nbogus: 1\n---\n"))
 	assert.ErrorContains(t, err, "bogus")
 }
+
+func TestCardCommonDir(t *testing.T) {
+	for _, tc := range []struct {
+		files []string
+		want  string
+	}{
+		{[]string{"demo/train/a.tsv", "demo/dev/b.tsv", "demo/test/c.tsv"}, "demo"},
+		{[]string{"/data/clinpt/a.xlsx", "/data/clinpt/b.xlsx"}, "/data/clinpt"},
+		{[]string{"/data/clinpt/a.xlsx", "/other/b.xlsx"}, "/"},
+		{[]string{"a.conll", "b.conll"}, "."},
+		{nil, ""},
+	} {
+		m := map[string]any{}
+		for _, f := range tc.files {
+			m[f] = "sum"
+		}
+		assert.Equal(t, tc.want, commonDir(m), "%v", tc.files)
+	}
+}
