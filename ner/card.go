@@ -1,10 +1,8 @@
 package ner
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -144,25 +142,11 @@ func nerCard(m *engine.Manifest, o TrainOptions, res *TrainResult, device string
 		}
 	}
 	fmt.Fprintf(&b, "\nThe documents of each part are listed in the run's `train.txt`, `dev.txt` and `test.txt`. Corpus files (SHA-256 over all: `%s`):\n\n", str(m.Data["corpus_sha256"]))
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	const maxFiles = 50
-	for i, p := range paths {
-		if i == maxFiles {
-			fmt.Fprintf(&b, "- … and %d more (all in the run's `run.json`)\n", len(paths)-maxFiles)
-			break
-		}
-		fmt.Fprintf(&b, "- `%s` `%s`\n", p, str(files[p]))
-	}
+	b.WriteString(modelcard.FileList(files, 50))
 
-	b.WriteString("\n## Training procedure\n\nHyper-parameters (the run's `run.json`, `training` section):\n\n| parameter | value |\n|---|---|\n")
-	for _, k := range sortedKeys(m.Training) {
-		fmt.Fprintf(&b, "| %s | %s |\n", k, jsonValue(m.Training[k]))
-	}
-	fmt.Fprintf(&b, "| labels | %s |\n", jsonValue(m.Data["labels"]))
+	b.WriteString("\n## Training procedure\n\nHyper-parameters (the run's `run.json`, `training` section):\n\n")
+	b.WriteString(modelcard.ParamsTable(m.Training))
+	fmt.Fprintf(&b, "| labels | %s |\n", modelcard.JSONValue(m.Data["labels"]))
 	fmt.Fprintf(&b, "\nBest epoch %d of %d (%s); %d optimizer steps.\n\n", res.BestEpoch, len(res.Epochs), res.Best(), res.Steps)
 
 	b.WriteString("## Evaluation\n\nEntity-level scores, conlleval's rules (seqeval default mode), of this model:\n\n")
@@ -230,24 +214,6 @@ func commonDir(files map[string]any) string {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func sortedKeys(m map[string]any) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
-
-// jsonValue renders a manifest value as its JSON.
-func jsonValue(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return "`" + string(b) + "`"
 }
 
 func round4(x float64) float64 {

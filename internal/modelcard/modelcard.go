@@ -8,12 +8,14 @@ package modelcard
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -169,4 +171,48 @@ func Hardware(device string) string {
 		f.Close()
 	}
 	return fmt.Sprintf("%s%d logical CPUs, %s/%s; device %s", cpu, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, device)
+}
+
+// ParamsTable renders a run manifest section (name → JSON value) as a
+// Markdown table of parameters and their JSON values, sorted by name.
+func ParamsTable(params map[string]any) string {
+	var b strings.Builder
+	b.WriteString("| parameter | value |\n|---|---|\n")
+	for _, k := range SortedKeys(params) {
+		fmt.Fprintf(&b, "| %s | %s |\n", k, JSONValue(params[k]))
+	}
+	return b.String()
+}
+
+// FileList renders files (path → SHA-256) as a Markdown list sorted by
+// path, at most max entries and a line counting the rest.
+func FileList(files map[string]any, max int) string {
+	var b strings.Builder
+	for i, p := range SortedKeys(files) {
+		if i == max {
+			fmt.Fprintf(&b, "- … and %d more (all in the run's `run.json`)\n", len(files)-max)
+			break
+		}
+		fmt.Fprintf(&b, "- `%s` `%v`\n", p, files[p])
+	}
+	return b.String()
+}
+
+// SortedKeys returns m's keys in sorted order.
+func SortedKeys(m map[string]any) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// JSONValue renders a manifest value as its JSON, in backquotes.
+func JSONValue(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return "`" + string(b) + "`"
 }
