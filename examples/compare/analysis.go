@@ -58,8 +58,8 @@ type CorpusAnalysis struct {
 	// model is a sweep over the same seeds; Blocks says which.
 	Samples [][]float64
 	Blocks  string
-	TypeCI [][]CI      // [model][type]
-	Micro  []CI        // [model] micro F1 (from the report) and its CI
+	TypeCI  [][]CI // [model][type]
+	Micro   []CI   // [model] micro F1 (from the report) and its CI
 	// Friedman over models × entity types (k ≥ 3 models); FriedmanNote says
 	// why it is missing otherwise.
 	Friedman     *metrics.FriedmanResult
