@@ -245,6 +245,7 @@ func curveChart(runs []*curveRun, title, xl, yl string, pick func(*curveRun) plo
 	p.Legend.Top = !legendBottom
 	p.Legend.Left = false
 	groups := map[string]int{}
+	lo, hi, entries := math.Inf(1), math.Inf(-1), 0
 	for _, r := range runs {
 		if _, seen := groups[r.group]; !seen {
 			groups[r.group] = len(groups)
@@ -254,6 +255,10 @@ func curveChart(runs []*curveRun, title, xl, yl string, pick func(*curveRun) plo
 			continue
 		}
 		ok = true
+		entries++
+		for _, pt := range pts {
+			lo, hi = math.Min(lo, pt.Y), math.Max(hi, pt.Y)
+		}
 		style := draw.LineStyle{Color: palette.Color(groups[r.group]), Width: vg.Points(1.5), Dashes: dashes[r.seedIndex%len(dashes)]}
 		if len(pts) <= 30 { // epochs: mark the points
 			lp, sp, err := plotter.NewLinePoints(pts)
@@ -273,6 +278,20 @@ func curveChart(runs []*curveRun, title, xl, yl string, pick func(*curveRun) plo
 		l.LineStyle = style
 		p.Add(l)
 		p.Legend.Add(r.label, l)
+	}
+	// Room for the legend above (or below) the curves: about one legend
+	// line's share of the height per entry.
+	if ok {
+		span := math.Max(hi-lo, math.Abs(hi)*0.1+1e-12)
+		room := span * 0.075 * float64(entries) / math.Max(0.2, 1-0.075*float64(entries))
+		if legendBottom {
+			p.Y.Min, p.Y.Max = lo-room, hi+span*0.05
+		} else {
+			p.Y.Min, p.Y.Max = lo-span*0.05, hi+room
+			if lo >= 0 && p.Y.Min < 0 {
+				p.Y.Min = 0
+			}
+		}
 	}
 	return p, ok, nil
 }
