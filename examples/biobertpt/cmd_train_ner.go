@@ -93,6 +93,11 @@ func runTrainNER(e *env, args []string) error {
 	fs.StringVar(&files.Train, "train", "", "training file or directory of a corpus that comes split (instead of -data)")
 	fs.StringVar(&files.Dev, "dev", "", "with -train: the dev file (default: a seeded share of -train's documents, dev/(train+dev) of -split)")
 	fs.StringVar(&files.Test, "test", "", "with -train: the test file (default: none, no test report)")
+	fs.StringVar(&d.Card.License, "license", "", "model card: the Hub license id of the trained model (default apache-2.0)")
+	fs.Func("dataset", "model card: a dataset name or Hub id the model was trained on (repeat for several; default: the corpus files' directory)", func(v string) error {
+		d.Card.Datasets = append(d.Card.Datasets, v)
+		return nil
+	})
 	seedsS := fs.String("seeds", "", "seed sweep: one run per seed (e.g. 1,2,3) in OUT/seed-N, then OUT/summary.json and summary.md")
 	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.Device("device")); err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biobertpt-go/biobertpt/internal/engine"
+	"github.com/biobertpt-go/biobertpt/internal/modelcard"
 	"github.com/biobertpt-go/biobertpt/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/ner"
 )
@@ -48,7 +50,7 @@ func TestTrainNERSplitFilesSweep(t *testing.T) {
 	model := nerTinyModel(t, 0)
 	out := filepath.Join(t.TempDir(), "sweep")
 	args := []string{"train-ner", "-corpus", "clinpt", "-train", train, "-dev", dev, "-test", test, "-model", model, "-out", out, "-quiet",
-		"-epochs", "1", "-batch", "8", "-lr", "5e-3", "-max-len", "64", "-stride", "16", "-max-steps", "1", "-seeds", "1,2"}
+		"-epochs", "1", "-batch", "8", "-lr", "5e-3", "-max-len", "64", "-stride", "16", "-max-steps", "1", "-seeds", "1,2", "-dataset", "demo-clinpt", "-license", "cc-by-4.0"}
 	code, stdout, stderr := runNERCmd("", args...)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "== seed 2: ")
@@ -84,7 +86,13 @@ func TestTrainNERSplitFilesSweep(t *testing.T) {
 			got[k] = v.(string)
 		}
 		assert.Equal(t, wantSums, got)
-		assert.FileExists(t, filepath.Join(sd, ner.BestDirName, "model.safetensors"))
+		card, err := os.ReadFile(filepath.Join(sd, ner.BestDirName, modelcard.FileName))
+		require.NoError(t, err)
+		meta, _, err := modelcard.Parse(card)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"demo-clinpt"}, meta.Datasets)
+		assert.Equal(t, "cc-by-4.0", meta.License)
+		assert.Equal(t, fmt.Sprintf("sweep-seed-%d", seed), meta.ModelIndex[0].Name)
 	}
 	var s ner.SweepSummary
 	b, err := os.ReadFile(filepath.Join(out, ner.SweepSummaryName))

@@ -80,6 +80,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Card.Datasets = []string{"CLINpt"}
 
 	_, split, err := train.ReadSplit(*data, func(path string) (*ner.Corpus, error) {
 		c, err := ner.ReadCLINpt(path, ner.CLINptOptions{Sheet: *sheet, Lenient: train.Lenient})

@@ -92,6 +92,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	o.Card.Datasets = []string{"SemClinBr"}
 
 	_, split, err := train.ReadSplit(*data, func(path string) (*ner.Corpus, error) {
 		c, err := ner.ReadSemClinBr(path, ner.SemClinBrOptions{Lenient: train.Lenient})
