@@ -106,6 +106,9 @@ func runTrainNER(e *env, args []string) error {
 		return usagef("train-ner %s", trainNERUsage)
 	}
 	if *seedsS != "" {
+		if strings.EqualFold(*group, "all") {
+			return usagef("-seeds: not with -group all (sweep one group at a time)")
+		}
 		return runSeedSweep(e, args, *seedsS, *out)
 	}
 	scheme, err := ner.ParseScheme(*schemeS)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/biobertpt-go/biobertpt/ner"
@@ -52,15 +51,6 @@ func runSeedSweep(e *env, args []string, seedsS, out string) error {
 	seeds, err := ner.ParseSeeds(seedsS)
 	if err != nil {
 		return usagef("-seeds: %v", err)
-	}
-	for i, a := range args {
-		if a == "-group" || a == "--group" {
-			if i+1 < len(args) && strings.EqualFold(args[i+1], "all") {
-				return usagef("-seeds: not with -group all (sweep one group at a time)")
-			}
-		} else if strings.EqualFold(strings.TrimLeft(a, "-"), "group=all") {
-			return usagef("-seeds: not with -group all (sweep one group at a time)")
-		}
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err

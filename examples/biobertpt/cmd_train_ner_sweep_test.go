@@ -121,6 +121,12 @@ func TestTrainNERSplitFilesSweep(t *testing.T) {
 	code, _, stderr = runNERCmd("", "train-ner", "-corpus", "clinpt", "-data", train, "-test", test, "-model", model, "-out", out2)
 	assert.Equal(t, 2, code, "-test needs -train")
 	assert.Contains(t, stderr, "-train")
+	code, _, stderr = runNERCmd("", "train-ner", "-corpus", "brat", "-data", train, "-group", "all", "-seeds", "1,2", "-model", model, "-out", out2)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "not with -group all")
+	code, _, stderr = runNERCmd("", "train-ner", "-corpus", "clinpt", "-data", train, "-seeds", "1,x", "-model", model, "-out", out2)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `"x" is not an integer`)
 }
 
 func sortedLines(s string) string {
