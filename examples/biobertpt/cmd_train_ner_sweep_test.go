@@ -118,6 +118,19 @@ func TestTrainNERSplitFilesSweep(t *testing.T) {
 	assert.NotEmpty(t, strings.TrimSpace(string(dv)))
 	assert.Equal(t, names(train), sortedLines(string(tr)+string(dv)))
 
+	// A changed test file is another run: -resume refuses it, naming the field.
+	es, err := os.ReadDir(test)
+	require.NoError(t, err)
+	f, err := os.OpenFile(filepath.Join(test, es[0].Name()), os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("extra\tX\textra\tO\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	code, _, stderr = runNERCmd("", "train-ner", "-corpus", "clinpt", "-train", train, "-test", test, "-model", model, "-out", out2, "-quiet",
+		"-epochs", "1", "-batch", "8", "-max-len", "64", "-stride", "16", "-max-steps", "1", "-resume")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "split_files_sha256")
+
 	code, _, stderr = runNERCmd("", "train-ner", "-corpus", "clinpt", "-data", train, "-test", test, "-model", model, "-out", out2)
 	assert.Equal(t, 2, code, "-test needs -train")
 	assert.Contains(t, stderr, "-train")
