@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"strconv"
-	"time"
 
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
 )
 
@@ -43,34 +41,8 @@ func trainNERSplit(e *env, kind, data string, files ner.SplitFiles, lenient bool
 	return split.Train, split, nil
 }
 
-// runSeedSweep runs train-ner once per seed of seedsS, each with the
-// command line args (-seeds emptied, -seed N, -out OUT/seed-N appended:
-// the last value of a flag wins), then writes OUT/summary.json and
-// summary.md and prints the summary.
+// runSeedSweep runs train-ner once per seed of seedsS into OUT/seed-N
+// and summarises the runs (cli.SeedSweep).
 func runSeedSweep(e *env, args []string, seedsS, out string) error {
-	seeds, err := ner.ParseSeeds(seedsS)
-	if err != nil {
-		return usagef("-seeds: %v", err)
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	start := time.Now()
-	for _, seed := range seeds {
-		dir := ner.SeedDir(out, seed)
-		fmt.Fprintf(e.stdout, "== seed %d: %s\n", seed, dir)
-		run := append(append([]string(nil), args...), "-seeds=", "-seed="+strconv.FormatInt(seed, 10), "-out="+dir)
-		if err := runTrainNER(e, run); err != nil {
-			return fmt.Errorf("seed %d: %w", seed, err)
-		}
-	}
-	s, err := ner.SummarizeSweep(out, seeds, time.Since(start).Seconds())
-	if err != nil {
-		return err
-	}
-	if err := s.WriteFiles(out); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "\n%s\nsummary in %s and %s\n", s.Markdown(), ner.SweepSummaryName, ner.SweepSummaryMDName)
-	return nil
+	return cli.SeedSweep(seedsS, out, args, func(a []string) error { return runTrainNER(e, a) }, e.stdout)
 }

@@ -45,11 +45,18 @@ func loadSweep(dir string) (r *Result, ok bool, err error) {
 	if len(sf.Runs) == 0 {
 		return nil, true, fmt.Errorf("result %s: %s lists no runs", dir, SweepName)
 	}
+	// The sweep's results.json, else its first run's (ner-clinpt -seeds
+	// writes one per run).
 	var m Manifest
-	if b, err := os.ReadFile(filepath.Join(dir, ManifestName)); err == nil {
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, true, fmt.Errorf("result %s: %s: %w", dir, ManifestName, err)
+	for _, p := range []string{filepath.Join(dir, ManifestName), filepath.Join(dir, sf.Runs[0].Dir, ManifestName)} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
 		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, true, fmt.Errorf("result %s: %w", p, err)
+		}
+		break
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {

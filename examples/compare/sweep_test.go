@@ -76,6 +76,12 @@ func TestSweepResults(t *testing.T) {
 	assert.Equal(t, typeBlocks, a.Per[0].Blocks)
 	assert.Len(t, a.Per[0].Samples[0], len(a.Per[0].Types))
 
+	// Named by the first run's results.json (ner-clinpt -seeds).
+	writeResult(t, filepath.Join(bad, "seed-1"), "mBERT", "CLINpt", gold, synthPred(gold, 0.7, 201), true)
+	rb, err = loadResult(bad)
+	require.NoError(t, err)
+	assert.Equal(t, [2]string{"mBERT", "CLINpt"}, [2]string{rb.Model, rb.Corpus})
+
 	require.NoError(t, os.WriteFile(filepath.Join(bad, SweepName), []byte(`{"seeds":[1],"runs":[{"seed":9,"dir":"seed-9"}]}`), 0o644))
 	_, err = loadResult(bad)
 	assert.ErrorContains(t, err, "seed 9")

@@ -47,7 +47,9 @@ the columns token, POS, lemma, tag), split 60/20/20 by document (or as
 given by -train-file, -dev-file and -test-file), and writes
 into -out: best/ (the model), test_report.{txt,json}, test_conlleval.txt,
 test_predictions.txt, metrics.jsonl, split/ (the document lists) and
-results.json (for examples/compare).
+results.json (for examples/compare). -seeds 1,2,3 trains once per seed into
+-out/seed-N and writes -out/summary.json and summary.md (mean ± sd over the
+seeds); examples/compare takes -out as one model.
 
 Flags (training defaults: the paper's):
 `
@@ -66,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("ner-clinpt", usage, stderr)
 	data := fs.String("data", "", "CLINpt directory (required)")
 	sheet := fs.String("sheet", "", "worksheet to read (default: the first)")
-	train := cli.BindNERTrain(fs, ner.DefaultTrainOptions(), cli.NERHelp{Docs: "documents", Malformed: "rows", Resume: true})
+	train := cli.BindNERTrain(fs, ner.DefaultTrainOptions(), cli.NERHelp{Docs: "documents", Malformed: "rows", Resume: true, Seeds: true})
 	if err := cli.ParseFlags(fs, args, train.Rules()...); err != nil {
 		return err
 	}
@@ -81,6 +83,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.Card.Datasets = []string{"CLINpt"}
+	if s := train.Seeds(); s != "" {
+		return cli.SeedSweep(s, o.OutDir, args, func(a []string) error { return run(a, stdout, stderr) }, stdout)
+	}
 
 	_, split, err := train.ReadSplit(*data, func(path string) (*ner.Corpus, error) {
 		c, err := ner.ReadCLINpt(path, ner.CLINptOptions{Sheet: *sheet, Lenient: train.Lenient})

@@ -155,12 +155,27 @@ func TestRunSplitFiles(t *testing.T) {
 	assert.Contains(t, string(man), `"split_files_sha256"`)
 	assert.FileExists(t, filepath.Join(out, "best", "README.md"))
 
+	// -seeds: one run per seed, each with its results.json, and the summary.
+	sweep := filepath.Join(t.TempDir(), "sweep")
+	stdout.Reset()
+	err = run([]string{"-train-file", filepath.Join(root, "train"), "-dev-file", filepath.Join(root, "dev"), "-test-file", filepath.Join(root, "test"),
+		"-model", model, "-out", sweep, "-epochs", "1", "-max-steps", "1", "-batch", "8", "-max-len", "64", "-seeds", "3,4"}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	assert.Contains(t, stdout.String(), "Best seed (by dev F1)")
+	for _, f := range []string{"seed-3/results.json", "seed-4/best/README.md", "summary.json", "summary.md"} {
+		assert.FileExists(t, filepath.Join(sweep, f))
+	}
+	b, err := os.ReadFile(filepath.Join(sweep, "seed-4", "results.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"seed": 4`)
+
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"-test-file", "x", "-data", "d", "-out", "y"}, "need -train-file"},
 		{[]string{"-train-file", "x", "-data", "d", "-out", "y"}, "not with -data"},
+		{[]string{"-data", "d", "-out", "y", "-seeds", "1,1"}, "seed 1 twice"},
 	} {
 		err := run(tc.args, &stdout, &stderr)
 		require.Error(t, err)

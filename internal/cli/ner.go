@@ -23,6 +23,8 @@ type NERHelp struct {
 	PerGroup bool
 	// Resume adds -resume (continue from the output directory's checkpoint).
 	Resume bool
+	// Seeds adds -seeds (a seed sweep, see SeedSweep and NERTrain.Seeds).
+	Seeds bool
 }
 
 // NERTrain holds the fine-tuning flags that ner-clinpt and ner-semclinbr
@@ -48,6 +50,7 @@ type NERTrain struct {
 	train, dev float64
 	splitDir   string
 	files      ner.SplitFiles
+	seeds      string
 }
 
 // BindNERTrain defines NERTrain's flags on fs with def's values as defaults
@@ -89,6 +92,9 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 	fs.IntVar(&f.o.MaxSteps, "max-steps", def.MaxSteps, stop+" this many optimizer steps (0: no limit; for smoke tests)")
 	if h.Resume {
 		fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue the run in -out from its newest valid checkpoint (same data and options, checked against its run.json)")
+	}
+	if h.Seeds {
+		fs.StringVar(&f.seeds, "seeds", "", "seed sweep: one run per seed (e.g. 1,2,3) in -out/seed-N, then -out/summary.json and summary.md (mean ± sd over the seeds)")
 	}
 	fs.BoolVar(&f.o.OverwriteOutputDir, "overwrite", def.OverwriteOutputDir, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
 	fs.IntVar(&f.o.SaveSteps, "save-steps", def.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
@@ -137,6 +143,10 @@ func (f *NERTrain) Options(log io.Writer) (ner.TrainOptions, error) {
 // ModelName is the model's name in results.json: -name, or -model's last
 // element (ModelName).
 func (f *NERTrain) ModelName() string { return ModelName(f.name, f.Model) }
+
+// Seeds is -seeds ("" without a sweep): the program then runs SeedSweep
+// with its own arguments instead of training once.
+func (f *NERTrain) Seeds() string { return f.seeds }
 
 // Files returns -train-file, -dev-file and -test-file.
 func (f *NERTrain) Files() ner.SplitFiles { return f.files }
