@@ -166,6 +166,9 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 	if err := st.run.Barrier(); err != nil { // the next stage starts from finalDir
 		return sr, err
 	}
+	if err := st.writeFinalCard(finalDir, sr); err != nil {
+		return sr, err
+	}
 	logf(o.Log, "pretrain: stage %s: model saved in %s\n", name, finalDir)
 	return sr, nil
 }
