@@ -308,3 +308,16 @@ func (r *Run) SumFloat64(v []float64) ([]float64, error) {
 	}
 	return out, nil
 }
+
+// saySync reports the gradient all-reduce's share of the steps of this
+// call.
+func (r *Run) saySync() {
+	res := r.res
+	if res == nil || r.step == res.StartStep {
+		return
+	}
+	n := float64(r.step - res.StartStep)
+	r.finishBar()
+	r.say("%s: gradient all-reduce %.1f ms/step (%.2f MB a step, %d steps, %.1f s in all)\n", r.cfg.Name,
+		1e3*res.SyncSeconds/n, float64(res.SyncBytes)/1e6, r.step-res.StartStep, res.SyncSeconds)
+}

@@ -124,6 +124,11 @@ type Result struct {
 	// Stopped: the task ended training early (EndEpoch), in this call or
 	// in the run it resumed.
 	Stopped bool
+	// SyncSeconds is the wall time of this call's gradient all-reduces and
+	// SyncBytes the gradient bytes each of them reduced (0 in one
+	// process).
+	SyncSeconds float64
+	SyncBytes   int64
 }
 
 // Open starts a run: it checks the options, parses the device, sets the
@@ -401,6 +406,9 @@ func (r *Run) Train(ctx context.Context) (res *Result, err error) {
 	}
 	r.epochStart = time.Now()
 	r.lastFlush = r.epochStart
+	if r.red != nil {
+		defer r.saySync()
+	}
 	for r.step < r.total && !r.stopped {
 		sctx, stop, err := r.agreeStop(ctx)
 		if err != nil {
@@ -508,9 +516,12 @@ func (r *Run) trainStep() (err error) {
 		p.n++
 	}
 	if r.red != nil {
+		t0 := time.Now()
 		if err := r.red.Sync(); err != nil {
 			return fmt.Errorf("%s: step %d: %w", r.cfg.Name, r.step+1, err)
 		}
+		r.res.SyncSeconds += time.Since(t0).Seconds()
+		r.res.SyncBytes = r.red.Bytes()
 	} else if r.cfg.Sync != nil {
 		ps := make([]bert.Param, len(r.params))
 		for i, q := range r.params {
