@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/sugarme/gotch/ts"
 
@@ -40,6 +41,13 @@ import (
 // Every collective is bounded by DistTimeout: a rank that died makes the
 // others fail at once, one that stalls makes them fail when it runs out.
 
+// AlwaysDistributedVar, set to 1 in the environment, makes a one-process
+// run join a one-rank process group (NCCL on CUDA, Gloo on the CPU) and
+// take the data-parallel path: broadcast, gradient all-reduce, sharded
+// evaluation, all over one rank. It checks a machine's NCCL or Gloo
+// without a second process or GPU.
+const AlwaysDistributedVar = "BIOBERTPT_DISTRIBUTED"
+
 // openGroup joins the process group named by the environment, or returns
 // nil when the environment names one process.
 func openGroup(cfg Config, r *Run) error {
@@ -47,10 +55,12 @@ func openGroup(cfg Config, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", cfg.Name, err)
 	}
-	if !env.Distributed() {
+	always := os.Getenv(AlwaysDistributedVar) == "1"
+	if !env.Distributed() && !always {
 		return nil
 	}
 	do := dist.DefaultOptions()
+	do.Always = always
 	if cfg.DistTimeout > 0 {
 		do.Timeout = cfg.DistTimeout
 	}
