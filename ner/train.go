@@ -353,8 +353,10 @@ func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 		}
 		res.Test = ev
 	}
-	if err := tr.writeBestCard(res); err != nil {
-		return nil, err
+	if tr.run.IsMain() { // rank 0 writes best/'s card
+		if err := tr.writeBestCard(res); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

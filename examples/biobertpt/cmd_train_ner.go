@@ -10,6 +10,7 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/ner"
 	"github.com/biobertpt-go/biobertpt/tokenize"
@@ -191,8 +192,10 @@ func runTrainNER(e *env, args []string) error {
 		}
 		runs = append(runs, run{g, so, sp})
 	}
-	if err := split.WriteFileLists(*out); err != nil {
-		return err
+	if engine.IsOutDirWriter() { // rank 0 of a data-parallel run writes -out
+		if err := split.WriteFileLists(*out); err != nil {
+			return err
+		}
 	}
 	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
