@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/sugarme/gotch"
@@ -274,7 +275,7 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 		if tr.state, err = taskState(ckpt); err != nil {
 			return nil, fmt.Errorf("ner: resume: %w", err)
 		}
-		if !equalStrings(tr.state.Labels, labels) {
+		if !slices.Equal(tr.state.Labels, labels) {
 			return nil, fmt.Errorf("ner: train: resume %s: checkpoint labels %v differ from the training data's %v", ckpt.Dir, tr.state.Labels, labels)
 		}
 		if tr.m, _, err = bert.LoadForTokenClassification(ckpt.Dir, bert.LoadOptions{Device: tr.dev, Labels: labels}); err != nil {

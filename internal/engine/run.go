@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/sugarme/gotch"
@@ -517,7 +518,7 @@ func (r *Run) backward(g int) Backward {
 		if g != 1 {
 			sc := ts.FloatScalar(float64(g))
 			back, err = loss.DivScalar(sc, false)
-			keepAlive(sc)
+			runtime.KeepAlive(sc) // gotch frees scalars from finalizers, possibly while a C call still reads them
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", r.cfg.Name, err)
 			}
