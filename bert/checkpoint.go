@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -317,7 +318,7 @@ func load(vs *nn.VarStore, params []Param, prefix string, w map[string]safetenso
 			continue
 		}
 		wantShape := p.Tensor.MustSize()
-		if !equalShape(t.Shape, wantShape) {
+		if !slices.Equal(t.Shape, wantShape) {
 			if o.AllowNewHead && isHeadKey(p.Name) {
 				rep.Initialized = append(rep.Initialized, p.Name)
 				delete(src, p.Name)
@@ -393,18 +394,6 @@ func copyParams(params []Param, src map[string]safetensors.Tensor) (err error) {
 		}
 		return nil
 	})
-}
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // saveDir writes config.json (architectures set to arch) and
