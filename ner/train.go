@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/bbshim"
@@ -539,22 +538,4 @@ func freeModel(m interface{ Close() error }) {
 	if m != nil {
 		_ = m.Close()
 	}
-}
-
-// validDevice accepts "", "cpu", "cuda" and "cuda:N".
-func validDevice(d string) bool {
-	d = strings.ToLower(strings.TrimSpace(d))
-	if d == "" || d == "cpu" || d == "cuda" {
-		return true
-	}
-	n, ok := strings.CutPrefix(d, "cuda:")
-	if !ok || n == "" {
-		return false
-	}
-	for _, c := range n {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
