@@ -4,24 +4,10 @@ import (
 	"math"
 
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
-	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 )
 
-// Attention selects the attention kernel (HF config attn_implementation: "eager" or "sdpa").
-type Attention int
-
-const (
-	// AttentionAuto uses SDPA when the linked libtorch has it (≥ 2.0),
-	// else the manual path. Probed once per model.
-	AttentionAuto Attention = iota
-	// AttentionManual is matmul → scale → add mask → softmax → dropout → matmul.
-	AttentionManual
-	// AttentionSDPA is libtorch's fused scaled_dot_product_attention.
-	AttentionSDPA
-)
-
-// selfAttention is BertAttention: BertSelfAttention (q, k, v) and BertSelfOutput (out, ln).
+// selfAttention is BertSelfAttention (+ BertSelfOutput as out/ln).
 type selfAttention struct {
 	q, k, v, out linear
 	ln           layerNorm
@@ -88,20 +74,4 @@ func (a *selfAttention) qkv(ac *autocast, s *tensors.Scope, x *ts.Tensor) (q, k,
 		s.Add(p)
 	}
 	return parts[0], parts[1], parts[2]
-}
-
-// sdpaAvailable calls scaled_dot_product_attention on a 1-element input:
-// libtorch < 2.0 builds (Debian's 1.13) have it stubbed to an error.
-func sdpaAvailable(dev gotch.Device) bool {
-	x, err := ts.Zeros([]int64{1, 1, 1, 1}, modelDType, dev)
-	if err != nil {
-		return false
-	}
-	defer x.MustDrop()
-	y, err := ts.ScaledDotProductAttention(x, x, x, ts.None, 0, false, nil)
-	if err != nil {
-		return false
-	}
-	y.MustDrop()
-	return true
 }

@@ -5,16 +5,8 @@ import (
 	"github.com/sugarme/gotch/ts"
 )
 
-// activations maps hidden_act to libtorch ops (HF ACT2FN).
-var activations = map[string]func(x *ts.Tensor) *ts.Tensor{
-	"gelu":     func(x *ts.Tensor) *ts.Tensor { return x.MustGelu("none", false) }, // erf form
-	"gelu_new": func(x *ts.Tensor) *ts.Tensor { return x.MustGelu("tanh", false) }, // 0.5x(1+tanh(√(2/π)(x+0.044715x³)))
-	"relu":     func(x *ts.Tensor) *ts.Tensor { return x.MustRelu(false) },
-}
-
-// layer is BertLayer: attention (BertAttention), intermediate
-// (BertIntermediate: dense + act), output (BertOutput: dense, dropout,
-// LayerNorm with residual).
+// layer is BertLayer: attention, intermediate (dense + act), output (dense,
+// dropout, LayerNorm with residual).
 type layer struct {
 	attn  selfAttention
 	inter linear

@@ -1,10 +1,5 @@
 package bert
 
-// The types in embeddings.go, attention.go, layer.go and model.go mirror the
-// modules of transformers' modeling_bert.py (v4.46.3; the eager path is the
-// same throughout v4.x), as each type's doc comment names:
-// https://github.com/huggingface/transformers/blob/v4.46.3/src/transformers/models/bert/modeling_bert.py
-
 import (
 	"fmt"
 	"math"
@@ -41,8 +36,23 @@ type Inputs struct {
 // optimizer's parameter type, so a model's Parameters go to optim as they are.
 type Param = optim.Param
 
-// Model is transformers' BertModel: embeddings, encoder (BertEncoder, the
-// layers) and (optionally) pooler (BertPooler). Inside a head its keys carry the "bert." prefix.
+// Attention selects the attention kernel.
+type Attention int
+
+const (
+	// AttentionAuto uses SDPA when the linked libtorch has it (≥ 2.0),
+	// else the manual path. Probed once per model.
+	AttentionAuto Attention = iota
+	// AttentionManual is matmul → scale → add mask → softmax → dropout → matmul.
+	AttentionManual
+	// AttentionSDPA is libtorch's fused scaled_dot_product_attention.
+	AttentionSDPA
+)
+
+// Model is transformers' BertModel (models/bert/modeling_bert.py, whose
+// eager path embeddings.go, attention.go and layer.go follow module by
+// module): embeddings, encoder and (optionally) pooler. Inside a head its
+// keys carry the "bert." prefix.
 type Model struct {
 	cfg    *Config
 	vs     *nn.VarStore
@@ -107,6 +117,22 @@ func (m *Model) useSDPA() bool {
 		m.probed = true
 	}
 	return m.sdpaOK
+}
+
+// sdpaAvailable calls scaled_dot_product_attention on a 1-element input:
+// libtorch < 2.0 builds (Debian's 1.13) have it stubbed to an error.
+func sdpaAvailable(dev gotch.Device) bool {
+	x, err := ts.Zeros([]int64{1, 1, 1, 1}, modelDType, dev)
+	if err != nil {
+		return false
+	}
+	defer x.MustDrop()
+	y, err := ts.ScaledDotProductAttention(x, x, x, ts.None, 0, false, nil)
+	if err != nil {
+		return false
+	}
+	y.MustDrop()
+	return true
 }
 
 // SetAttention selects the attention kernel; AttentionSDPA fails when the

@@ -9,10 +9,20 @@ import (
 	"github.com/sugarme/gotch/ts"
 )
 
+// The building blocks of the BERT modules: parameter creation under HF's
+// state-dict keys, Linear, LayerNorm, dropout and the activations
+// (torch.nn and transformers' ACT2FN).
+
+// activations maps hidden_act to libtorch ops (HF ACT2FN).
+var activations = map[string]func(x *ts.Tensor) *ts.Tensor{
+	"gelu":     func(x *ts.Tensor) *ts.Tensor { return x.MustGelu("none", false) }, // erf form
+	"gelu_new": func(x *ts.Tensor) *ts.Tensor { return x.MustGelu("tanh", false) }, // 0.5x(1+tanh(√(2/π)(x+0.044715x³)))
+	"relu":     func(x *ts.Tensor) *ts.Tensor { return x.MustRelu(false) },
+}
+
 // builder creates parameters under HF names with HF's initialisation
-// (BertPreTrainedModel._init_weights: normal(0, initializer_range) weights,
-// zero biases, LayerNorm 1/0, zero padding row) and records them in
-// creation order.
+// (_init_weights: normal(0, initializer_range) weights, zero biases,
+// LayerNorm 1/0, zero padding row) and records them in creation order.
 type builder struct {
 	vs     *nn.VarStore
 	std    float64
@@ -115,7 +125,6 @@ func (l layerNorm) forward(x *ts.Tensor) *ts.Tensor {
 	return ts.MustLayerNorm(x, []int64{l.dim}, l.w, l.b, l.eps, false)
 }
 
-// dropout is nn.Dropout: identity unless train and p > 0.
 func dropout(s *tensors.Scope, x *ts.Tensor, p float64, train bool) *ts.Tensor {
 	if !train || p == 0 {
 		return x
