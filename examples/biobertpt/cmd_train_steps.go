@@ -100,6 +100,9 @@ func runTrainSteps(e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if err := resolveModel(model); err != nil {
+		return err
+	}
 	torchutil.ManualSeed(*seed)
 
 	var params []bert.Param
