@@ -71,6 +71,8 @@ type TrainOptions struct {
 	// and is refused with fp16 (its loss scale changes) and class weights.
 	// Default false.
 	CUDAGraph bool
+	// Card fills the model card written into best/ (README.md).
+	Card CardOptions
 
 	// hooks are test switches (export_test.go).
 	hooks trainHooks
