@@ -460,6 +460,13 @@ func (tr *trainer) EndEpoch(e engine.EpochEnd) (stop bool, err error) {
 
 // SaveModel writes the model and the tokenizer into dir (engine.Task).
 func (tr *trainer) SaveModel(dir string) error {
+	ws := tr.o.WordSplitter
+	if ws == "" {
+		ws = tokenize.SplitterClinical
+	}
+	if err := WriteModelConfig(dir, ModelConfig{WordSplitter: ws}); err != nil {
+		return err
+	}
 	if err := tr.m.Save(dir); err != nil {
 		return err
 	}
@@ -479,7 +486,7 @@ func (tr *trainer) State() (engine.TaskState, error) {
 
 // evaluate predicts a split with the training model and scores it.
 func (tr *trainer) evaluate(d corpusData) (*Evaluation, error) {
-	ev, err := evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+	ev, err := evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize, tr.o.Decode)
 	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, batch %d × %d on %s (lower -eval-batch)",
 		tr.o.EvalBatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
 }
@@ -491,16 +498,17 @@ func (tr *trainer) testBest(dir string) (*Evaluation, error) {
 		return nil, fmt.Errorf("ner: train: test: %w", err)
 	}
 	defer freeModel(m)
-	return evaluateModel(m, tr.dev, tr.tok.PAD(), tr.test, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+	return evaluateModel(m, tr.dev, tr.tok.PAD(), tr.test, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize, tr.o.Decode)
 }
 
-// evaluateModel tags d's sentences and scores them against d.gold.
-func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels []string, s Scheme, batchSize int) (*Evaluation, error) {
+// evaluateModel tags d's sentences (decoded with dec) and scores them
+// against d.gold.
+func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels []string, s Scheme, batchSize int, dec Decode) (*Evaluation, error) {
 	preds, err := predictExamples(m, d.exs, evalBatches(d.exs, batchSize), pad, dev)
 	if err != nil {
 		return nil, err
 	}
-	pred, _ := sentenceTags(d.sws, d.exs, preds, labels)
+	pred, _ := sentenceTags(d.sws, d.exs, preds, labels, dec)
 	return newEvaluation(d.words, d.gold, s, pred, schemeOfLabels(labels))
 }
 

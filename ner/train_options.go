@@ -6,6 +6,7 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
+	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 // StepMetrics are the metrics of one optimizer step, given to
@@ -71,6 +72,15 @@ type TrainOptions struct {
 	// and is refused with fp16 (its loss scale changes) and class weights.
 	// Default false.
 	CUDAGraph bool
+	// WordSplitter is the splitter whose words the training corpus has,
+	// recorded in the model directories' ModelConfigFile so that a Tagger
+	// splits raw text the same way. "" means tokenize.SplitterClinical
+	// (CLINpt and SemClinBr words).
+	WordSplitter tokenize.WordSplitter
+	// Decode is how dev and test tags are read from the label scores.
+	// Default DecodeViterbi (the zero value): the best tag sequence the
+	// scheme allows.
+	Decode Decode
 
 	// hooks are test switches (export_test.go).
 	hooks trainHooks
@@ -145,6 +155,14 @@ func (o TrainOptions) Validate() error {
 	}
 	if err := o.Scheme.Validate(); err != nil {
 		return fmt.Errorf("ner: train options: Scheme: %w", err)
+	}
+	if o.WordSplitter != "" {
+		if err := o.WordSplitter.Validate(); err != nil {
+			return fmt.Errorf("ner: train options: WordSplitter: %w", err)
+		}
+	}
+	if err := o.Decode.Validate(); err != nil {
+		return fmt.Errorf("ner: train options: Decode: %w", err)
 	}
 	for l, w := range o.ClassWeights {
 		if !finite(w) || w < 0 {

@@ -28,7 +28,7 @@ var inputFiles = []string{"train.txt", "dev.txt", "test.txt", "split"}
 
 // modelFiles are the files of a model directory Train writes (best/,
 // epoch-N/): the model's and the tokenizer's.
-var modelFiles = []string{"config.json", bert.SafetensorsFile, "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"}
+var modelFiles = []string{"config.json", bert.SafetensorsFile, "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", ModelConfigFile}
 
 // PrepareOutDir checks o.OutDir for a Train call with the same arguments
 // before anything is written to it, and writes the run manifest
