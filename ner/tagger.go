@@ -331,6 +331,20 @@ func (t *Tagger) PredictSentences(sentences [][]string) ([][]string, error) {
 	return tags, err
 }
 
+// Splitter returns the word splitter Predict uses.
+func (t *Tagger) Splitter() tokenize.WordSplitter { return t.opts.Splitter }
+
+// Words splits text into sentences of words as Predict does (sentences
+// without words are left out), for PredictSentences.
+func (t *Tagger) Words(text string) [][]string {
+	sents := splitText(text, t.opts.Splitter)
+	out := make([][]string, len(sents))
+	for i, s := range sents {
+		out[i] = s.wordTexts()
+	}
+	return out
+}
+
 // Predict finds the entities of a raw text. The text is split into
 // sentences (tokenize.SplitSentences) and words (TaggerOptions.Splitter,
 // by default the splitter the model was trained for), the words are

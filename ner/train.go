@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -85,8 +86,11 @@ func (r *TrainResult) Best() string {
 // when split.Test has documents, the test report (TestReportName,
 // TestReportJSONName, TestConllevalName, TestPredName).
 //
-// modelDirOrName is a model directory (config.json, model.safetensors) or a
-// name bert.FromPretrained resolves. The labels are Labels(split.Train,
+// modelDirOrName is a model directory (config.json, model.safetensors), a
+// name bert.FromPretrained resolves, or the path of a config.json file: a
+// model of that configuration initialised at random after
+// torch.manual_seed(o.Seed), the from-scratch baseline of a pretraining
+// comparison (tok must then fit its vocab_size). The labels are Labels(split.Train,
 // o.Scheme); every split is read in its own scheme and converted to
 // o.Scheme. Each sentence is encoded whole, or cut into overlapping windows
 // of at most o.MaxLen sub-tokens, so nothing is truncated, in training or
@@ -280,6 +284,11 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 		if tr.m, _, err = bert.LoadForTokenClassification(ckpt.Dir, bert.LoadOptions{Device: tr.dev, Labels: labels}); err != nil {
 			return nil, fmt.Errorf("ner: train: resume: %w", err)
 		}
+	} else if isConfigFile(model) {
+		if tr.m, err = newFromConfig(model, labels, tr.dev); err != nil {
+			return nil, err
+		}
+		tr.state = trainerState{Labels: labels, BestF1: -1, Scheme: o.Scheme}
 	} else {
 		pm, _, err := bert.FromPretrained(model, bert.HeadTokenClassification, bert.LoadOptions{Device: tr.dev, Labels: labels, AllowNewHead: true})
 		if err != nil {
@@ -305,6 +314,30 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 		tr.run.Say("ner: train: resumed from %s (step %d, epoch %d, batch %d)\n", ckpt.Dir, ckpt.Step, ckpt.Position.Epoch+1, ckpt.Position.Batch)
 	}
 	return tr, nil
+}
+
+// isConfigFile reports whether model names a config.json file rather than
+// a model directory or name.
+func isConfigFile(model string) bool {
+	st, err := os.Stat(model)
+	return err == nil && st.Mode().IsRegular() && strings.HasSuffix(model, ".json")
+}
+
+// newFromConfig returns a randomly initialised token-classification model
+// of the configuration in path, with labels (the caller seeds).
+func newFromConfig(path string, labels []string, dev gotch.Device) (*bert.ForTokenClassification, error) {
+	cfg, err := bert.LoadConfig(path)
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	if err := cfg.SetLabels(labels); err != nil {
+		return nil, fmt.Errorf("ner: train: %s: %w", path, err)
+	}
+	m, err := bert.NewForTokenClassification(cfg, dev)
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: new model from %s: %w", path, err)
+	}
+	return m, nil
 }
 
 func (tr *trainer) close() {

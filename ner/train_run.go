@@ -91,6 +91,14 @@ func runManifest(model string, split Split, o TrainOptions) (*engine.Manifest, e
 		}
 		abs, _ := filepath.Abs(model)
 		m.Runtime["model_path"] = abs
+	} else if isConfigFile(model) {
+		sum, err := engine.HashFile(model)
+		if err != nil {
+			return nil, fmt.Errorf("ner: train: model config: %w", err)
+		}
+		d["model_config_sha256"] = sum
+		abs, _ := filepath.Abs(model)
+		m.Runtime["model_config_path"] = abs
 	} else {
 		d["model"] = model
 	}
