@@ -491,19 +491,20 @@ func (tr *trainer) EndEpoch(e engine.EpochEnd) (stop bool, err error) {
 	return evalDev && o.EarlyStopping > 0 && st.BadEvals >= o.EarlyStopping, nil
 }
 
-// SaveModel writes the model and the tokenizer into dir (engine.Task).
+// SaveModel writes the model, the tokenizer and ModelConfigFile into dir
+// (engine.Task).
 func (tr *trainer) SaveModel(dir string) error {
+	if err := tr.m.Save(dir); err != nil {
+		return err
+	}
+	if err := tr.tok.Save(dir); err != nil {
+		return err
+	}
 	ws := tr.o.WordSplitter
 	if ws == "" {
 		ws = tokenize.SplitterClinical
 	}
-	if err := WriteModelConfig(dir, ModelConfig{WordSplitter: ws}); err != nil {
-		return err
-	}
-	if err := tr.m.Save(dir); err != nil {
-		return err
-	}
-	return tr.tok.Save(dir)
+	return WriteModelConfig(dir, ModelConfig{WordSplitter: ws})
 }
 
 // State is the trainer's part of a checkpoint (engine.Task).
