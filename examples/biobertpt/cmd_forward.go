@@ -66,7 +66,7 @@ func runForward(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", *input, err)
 	}
-	m, _, err := bert.FromPretrained(*model, h, bert.LoadOptions{Device: dev})
+	m, _, err := bert.FromPretrained(*model, h, bert.LoadOptions{Device: dev, Log: e.stderr})
 	if err != nil {
 		return err
 	}
