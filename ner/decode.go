@@ -142,10 +142,11 @@ func schemeTransitions(labels []string, s Scheme) transitions {
 }
 
 // viterbi returns the label sequence with the highest sum of scores
-// (scores[i][l]: log probability of label l at word i) that satisfies tr.
-// When no sequence does (a label set without "O" can make every path
-// invalid), it returns each word's best label.
-func viterbi(scores [][]float64, tr transitions) []int {
+// (scores[i][l]: log probability of label l at word i), plus, with a CRF
+// (w not nil), its start, transition and end scores, among those that
+// satisfy tr. When no sequence does (a label set without "O" can make every
+// path invalid), it returns each word's best label.
+func viterbi(scores [][]float64, tr transitions, w *crfWeights) []int {
 	n := len(scores)
 	if n == 0 {
 		return nil
@@ -158,6 +159,9 @@ func viterbi(scores [][]float64, tr transitions) []int {
 		delta[l] = negInf
 		if tr.start[l] {
 			delta[l] = scores[0][l]
+			if w != nil {
+				delta[l] += w.start[l]
+			}
 		}
 	}
 	nd := make([]float64, L)
@@ -166,8 +170,12 @@ func viterbi(scores [][]float64, tr transitions) []int {
 		for b := range L {
 			best, arg := negInf, -1
 			for a := range L {
-				if tr.next[a][b] && delta[a] > best {
-					best, arg = delta[a], a
+				d := delta[a]
+				if w != nil {
+					d += w.trans[a][b]
+				}
+				if tr.next[a][b] && d > best {
+					best, arg = d, a
 				}
 			}
 			nd[b], back[i][b] = best+scores[i][b], arg
@@ -179,8 +187,12 @@ func viterbi(scores [][]float64, tr transitions) []int {
 	}
 	best, arg := negInf, -1
 	for l := range L {
-		if tr.end[l] && delta[l] > best {
-			best, arg = delta[l], l
+		d := delta[l]
+		if w != nil {
+			d += w.end[l]
+		}
+		if tr.end[l] && d > best {
+			best, arg = d, l
 		}
 	}
 	out := make([]int, n)

@@ -96,7 +96,7 @@ func TestViterbiEqualsBruteForce(t *testing.T) {
 					best, want = sum, slices.Clone(seq)
 				}
 			})
-			assert.Equal(t, want, viterbi(scores, tr), "%v trial %d", s, trial)
+			assert.Equal(t, want, viterbi(scores, tr, nil), "%v trial %d", s, trial)
 		}
 	}
 }
@@ -111,7 +111,7 @@ func TestViterbiRepairsIOB2(t *testing.T) {
 		return p
 	}
 	scores := [][]float64{lp(0.6, 0.3, 0.1), lp(0.2, 0.3, 0.5), lp(0.8, 0.1, 0.1)}
-	got := viterbi(scores, schemeTransitions(labels, IOB2))
+	got := viterbi(scores, schemeTransitions(labels, IOB2), nil)
 	assert.Equal(t, []int{0, 1, 0}, got) // O B-X O: 0.6·0.3·0.8 beats B-X I-X O: 0.3·0.5·0.8
 	assert.Equal(t, []int{0, 2, 0}, []int{argmax(scores[0]), argmax(scores[1]), argmax(scores[2])})
 }
@@ -125,7 +125,7 @@ func TestViterbiWordsWordWithoutPieces(t *testing.T) {
 		return p
 	}
 	wp := []tokenPrediction{{class: 1, logp: l(0.1, 0.8, 0.1)}, {class: -1}, {class: 2, logp: l(0.1, 0.15, 0.75)}}
-	viterbiWords(wp, schemeTransitions(labels, IOB2), 0)
+	viterbiWords(wp, schemeTransitions(labels, IOB2), 0, nil)
 	assert.Equal(t, []int{1, 0, 1}, []int{wp[0].class, wp[1].class, wp[2].class})
 	assert.InDelta(t, 1, wp[1].prob, 0)
 	assert.InDelta(t, 0.15, wp[2].prob, 1e-6)

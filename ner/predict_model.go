@@ -115,7 +115,7 @@ func predictBatch(m forwarder, b batch, exs []example, out [][]tokenPrediction, 
 // probability per word of every sentence (see wordPredictions), decoded
 // with dec in the labels' scheme. Words without sub-tokens are tagged "O"
 // with probability 1.
-func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPrediction, labels []string, dec Decode) ([][]string, [][]float64) {
+func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPrediction, labels []string, dec Decode, w *crfWeights) ([][]string, [][]float64) {
 	bySent := make([][][]tokenPrediction, len(sws))
 	for i, sw := range sws {
 		bySent[i] = make([][]tokenPrediction, len(sw.windows))
@@ -138,7 +138,7 @@ func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPredictio
 	for si, sw := range sws {
 		wp := wordPredictions(sw, bySent[si])
 		if dec == DecodeViterbi && oIdx >= 0 {
-			viterbiWords(wp, tr, oIdx)
+			viterbiWords(wp, tr, oIdx, w)
 		}
 		tags[si] = make([]string, len(wp))
 		probs[si] = make([]float64, len(wp))
@@ -154,15 +154,17 @@ func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPredictio
 }
 
 // viterbiWords replaces each word's class by the constrained Viterbi path
-// over the words' log probabilities (a word without sub-tokens is "O"),
-// and its probability by that class's.
-func viterbiWords(wp []tokenPrediction, tr transitions, oIdx int) {
+// over the words' log probabilities (a word without sub-tokens is "O") and
+// the CRF's scores (w, may be nil), and its probability by that class's.
+// With a CRF the log-softmax equals the logits up to a constant per word,
+// which does not change the best path.
+func viterbiWords(wp []tokenPrediction, tr transitions, oIdx int, w *crfWeights) {
 	if len(wp) == 0 {
 		return
 	}
 	L := len(tr.start)
 	scores := make([][]float64, len(wp))
-	for w, p := range wp {
+	for i, p := range wp {
 		row := make([]float64, L)
 		if len(p.logp) != L {
 			for l := range row {
@@ -174,13 +176,13 @@ func viterbiWords(wp []tokenPrediction, tr transitions, oIdx int) {
 				row[l] = float64(x)
 			}
 		}
-		scores[w] = row
+		scores[i] = row
 	}
-	for w, c := range viterbi(scores, tr) {
-		if len(wp[w].logp) != L {
-			wp[w] = tokenPrediction{class: c, prob: 1}
+	for i, c := range viterbi(scores, tr, w) {
+		if len(wp[i].logp) != L {
+			wp[i] = tokenPrediction{class: c, prob: 1}
 			continue
 		}
-		wp[w].class, wp[w].prob = c, math.Exp(scores[w][c])
+		wp[i].class, wp[i].prob = c, math.Exp(scores[i][c])
 	}
 }

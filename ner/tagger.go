@@ -93,6 +93,7 @@ func (o TaggerOptions) Validate() error {
 // all requests waiting at that moment into forward passes of at most
 // BatchSize windows. Close it to free the model.
 type Tagger struct {
+	crf    *crfWeights // the model's CRF; nil without
 	tok    *tokenize.Tokenizer
 	labels []string
 	scheme Scheme
@@ -223,6 +224,10 @@ func (t *Tagger) loadModel(dir string, o TaggerOptions) (m *bert.ForTokenClassif
 		}
 		o.Splitter = mc.WordSplitter
 	}
+	if t.crf, err = loadCRFWeights(dir, len(labels)); err != nil {
+		freeModel(m)
+		return nil, dev, fmt.Errorf("ner: load tagger %s: %w", dir, err)
+	}
 	if o.MaxLen > cfg.MaxPositionEmbeddings {
 		freeModel(m)
 		return nil, dev, fmt.Errorf("ner: tagger options: MaxLen %d > the model's max_position_embeddings %d", o.MaxLen, cfg.MaxPositionEmbeddings)
@@ -307,7 +312,7 @@ func (t *Tagger) predict(sentences [][]string) ([][]string, [][]float64, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	tags, probs := sentenceTags(sws, exs, preds, t.labels, t.opts.Decode)
+	tags, probs := sentenceTags(sws, exs, preds, t.labels, t.opts.Decode, t.crf)
 	return tags, probs, nil
 }
 

@@ -173,6 +173,7 @@ func flatten(c *Corpus, to Scheme) (words, tags [][]string, err error) {
 // trainer is NER's engine.Task: the prepared splits, the model and the
 // dev-based model selection.
 type trainer struct {
+	crf   *crf // TrainOptions.CRF; nil without
 	tok   *tokenize.Tokenizer
 	o     TrainOptions
 	ls    *labelSet
@@ -307,7 +308,19 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 	if v := tok.VocabSize(); v > tr.m.Config().VocabSize {
 		return nil, fmt.Errorf("ner: train: the tokenizer has %d tokens but the model's vocab_size is %d", v, tr.m.Config().VocabSize)
 	}
-	if err := tr.run.Start(tr.m, tr); err != nil {
+	var em engine.Model = tr.m
+	if o.CRF {
+		if ckpt != nil {
+			tr.crf, err = loadCRF(ckpt.Dir, len(labels), tr.dev)
+		} else {
+			tr.crf, err = newCRF(int64(len(labels)), tr.dev)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ner: train: %w", err)
+		}
+		em = crfModel{tr.m, tr.crf}
+	}
+	if err := tr.run.Start(em, tr); err != nil {
 		return nil, err
 	}
 	if ckpt != nil {
@@ -340,7 +353,47 @@ func newFromConfig(path string, labels []string, dev gotch.Device) (*bert.ForTok
 	return m, nil
 }
 
+// crfModel is the model the engine trains with a CRF head: the
+// token-classification model's parameters and the CRF's.
+type crfModel struct {
+	*bert.ForTokenClassification
+	crf *crf
+}
+
+// Parameters lists the model's parameters, then the CRF's.
+func (m crfModel) Parameters() []bert.Param {
+	return append(m.ForTokenClassification.Parameters(), m.crf.params()...)
+}
+
+// crfLossBackward computes the CRF's mean negative log-likelihood per
+// labelled token of the batch and back-propagates it through back.
+func (tr *trainer) crfLossBackward(in bert.Inputs, q crfSequences, back engine.Backward) (loss *ts.Tensor, err error) {
+	defer torchutil.Recover(&err)
+	logits, err := tr.m.Forward(in, true) // (B, T, L)
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	defer logits.MustDrop()
+	l, err := tr.crf.nll(logits, q)
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	defer l.MustDrop()
+	return back(l)
+}
+
+// crfWeights returns the CRF's current weights on the host (nil without a
+// CRF).
+func (tr *trainer) crfWeights() (*crfWeights, error) {
+	if tr.crf == nil {
+		return nil, nil
+	}
+	return tr.crf.hostWeights()
+}
+
 func (tr *trainer) close() {
+	tr.crf.drop()
+	tr.crf = nil
 	tr.static.close()
 	tr.static = nil
 	tr.run.Close()
@@ -428,7 +481,12 @@ func (tr *trainer) forwardBackward(idx []int, back engine.Backward) (loss *ts.Te
 		return nil, 0, fmt.Errorf("ner: train: %w", err)
 	}
 	s.Add(labels)
-	if loss, err = tr.lossBackward(in, labels, back); err != nil {
+	if tr.crf != nil {
+		loss, err = tr.crfLossBackward(in, crfBatchSequences(b.labels, b.b, b.t), back)
+	} else {
+		loss, err = tr.lossBackward(in, labels, back)
+	}
+	if err != nil {
 		return nil, 0, err
 	}
 	return loss, b.realToks, nil
@@ -500,6 +558,11 @@ func (tr *trainer) SaveModel(dir string) error {
 	if err := tr.tok.Save(dir); err != nil {
 		return err
 	}
+	if tr.crf != nil {
+		if err := saveCRF(dir, tr.crf); err != nil {
+			return err
+		}
+	}
 	ws := tr.o.WordSplitter
 	if ws == "" {
 		ws = tokenize.SplitterClinical
@@ -520,7 +583,11 @@ func (tr *trainer) State() (engine.TaskState, error) {
 
 // evaluate predicts a split with the training model and scores it.
 func (tr *trainer) evaluate(d corpusData) (*Evaluation, error) {
-	ev, err := evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize, tr.o.Decode)
+	w, err := tr.crfWeights()
+	if err != nil {
+		return nil, fmt.Errorf("ner: evaluate: %w", err)
+	}
+	ev, err := evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize, tr.o.Decode, w)
 	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, batch %d × %d on %s (lower -eval-batch)",
 		tr.o.EvalBatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
 }
@@ -532,17 +599,21 @@ func (tr *trainer) testBest(dir string) (*Evaluation, error) {
 		return nil, fmt.Errorf("ner: train: test: %w", err)
 	}
 	defer freeModel(m)
-	return evaluateModel(m, tr.dev, tr.tok.PAD(), tr.test, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize, tr.o.Decode)
+	w, err := loadCRFWeights(dir, len(tr.ls.names))
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: test: %w", err)
+	}
+	return evaluateModel(m, tr.dev, tr.tok.PAD(), tr.test, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize, tr.o.Decode, w)
 }
 
-// evaluateModel tags d's sentences (decoded with dec) and scores them
-// against d.gold.
-func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels []string, s Scheme, batchSize int, dec Decode) (*Evaluation, error) {
+// evaluateModel tags d's sentences (decoded with dec and the CRF weights
+// w, nil without a CRF) and scores them against d.gold.
+func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels []string, s Scheme, batchSize int, dec Decode, w *crfWeights) (*Evaluation, error) {
 	preds, err := predictExamples(m, d.exs, evalBatches(d.exs, batchSize), pad, dev)
 	if err != nil {
 		return nil, err
 	}
-	pred, _ := sentenceTags(d.sws, d.exs, preds, labels, dec)
+	pred, _ := sentenceTags(d.sws, d.exs, preds, labels, dec, w)
 	return newEvaluation(d.words, d.gold, s, pred, schemeOfLabels(labels))
 }
 

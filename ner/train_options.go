@@ -77,6 +77,11 @@ type TrainOptions struct {
 	// splits raw text the same way. "" means tokenize.SplitterClinical
 	// (CLINpt and SemClinBr words).
 	WordSplitter tokenize.WordSplitter
+	// CRF puts a linear-chain CRF on the classifier (flair's use_crf): the
+	// loss is its negative log-likelihood per labelled token and decoding
+	// adds its transition scores (crf.go). Its weights are saved in
+	// CRFFile. Not with CUDAGraph or class weights. Default false.
+	CRF bool
 	// Decode is how dev and test tags are read from the label scores.
 	// Default DecodeViterbi (the zero value): the best tag sequence the
 	// scheme allows.
@@ -152,6 +157,10 @@ func (o TrainOptions) Validate() error {
 		return bad("CUDAGraph", true, "not with fp16 (its loss scale changes between steps); use bf16 or fp32")
 	case o.CUDAGraph && (o.ClassWeights != nil || o.BalanceClasses):
 		return bad("CUDAGraph", true, "not with class weights")
+	case o.CRF && o.CUDAGraph:
+		return bad("CRF", true, "not with CUDAGraph (the CRF's forward algorithm loops over each batch's sequence length)")
+	case o.CRF && (o.ClassWeights != nil || o.BalanceClasses):
+		return bad("CRF", true, "not with class weights (they weigh the cross-entropy loss)")
 	}
 	if err := o.Scheme.Validate(); err != nil {
 		return fmt.Errorf("ner: train options: Scheme: %w", err)
