@@ -35,9 +35,9 @@ func TestSplitWordsCommand(t *testing.T) {
 	assert.Contains(t, stderr, "-splitter")
 }
 
-// TestTrainNERFromConfig trains a randomly initialised model from -config
-// and -vocab, records the word splitter, and predict cuts raw text with it
-// and decodes valid IOB2.
+// TestTrainNERFromConfig trains a randomly initialised model with a CRF
+// head from -config and -vocab, records the word splitter, and predict cuts
+// raw text with it and decodes valid IOB2.
 func TestTrainNERFromConfig(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -45,10 +45,11 @@ func TestTrainNERFromConfig(t *testing.T) {
 	model := nerTinyModel(t, 0)
 	out := filepath.Join(t.TempDir(), "out")
 	code, stdout, stderr := runNERCmd("", "train-ner", "-corpus", "clinpt", "-data", data, "-config", filepath.Join(model, "config.json"),
-		"-vocab", filepath.Join(model, "vocab.txt"), "-out", out, "-quiet", "-epochs", "1", "-batch", "8", "-lr", "5e-3", "-max-len", "64", "-stride", "16", "-max-steps", "2")
+		"-vocab", filepath.Join(model, "vocab.txt"), "-out", out, "-quiet", "-epochs", "1", "-batch", "8", "-lr", "5e-3", "-max-len", "64", "-stride", "16", "-max-steps", "2", "-crf")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "micro avg")
 	best := filepath.Join(out, ner.BestDirName)
+	assert.FileExists(t, filepath.Join(best, ner.CRFFile))
 	mc, err := ner.ReadModelConfig(best)
 	require.NoError(t, err)
 	assert.Equal(t, "clinical", string(mc.WordSplitter))

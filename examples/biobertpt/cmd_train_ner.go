@@ -55,6 +55,7 @@ func runTrainNER(e *env, args []string) error {
 	fs.StringVar(vocab, "vocab", "", "vocab.txt of the model trained from scratch (the same as -tokenizer)")
 	splitter := fs.String("splitter", "clinical", "the word splitting the corpus has, recorded for prediction on raw text: clinical, bert or whitespace")
 	decode := fs.String("decode", "viterbi", "dev/test decoding: viterbi (the best tag sequence the scheme allows) or argmax")
+	useCRF := fs.Bool("crf", false, "a linear-chain CRF on the classifier (loss: its NLL; weights in best/crf.safetensors); not with -cuda-graph or -balance-classes")
 	epochs := fs.Int("epochs", d.Epochs, "training epochs")
 	batch := fs.Int("batch", d.BatchSize, "batch size (windows)")
 	evalBatch := fs.Int("eval-batch", d.EvalBatchSize, "batch size of dev/test prediction")
@@ -117,7 +118,7 @@ func runTrainNER(e *env, args []string) error {
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("-precision: %v", err)
 	}
-	o.WordSplitter = tokenize.WordSplitter(*splitter)
+	o.WordSplitter, o.CRF = tokenize.WordSplitter(*splitter), *useCRF
 	o.Decode, _ = ner.ParseDecode(*decode)
 	o.OutDir = *out
 	if !*quiet {
