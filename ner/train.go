@@ -173,13 +173,14 @@ func flatten(c *Corpus, to Scheme) (words, tags [][]string, err error) {
 // trainer is NER's engine.Task: the prepared splits, the model and the
 // dev-based model selection.
 type trainer struct {
-	crf   *crf // TrainOptions.CRF; nil without
-	tok   *tokenize.Tokenizer
-	o     TrainOptions
-	ls    *labelSet
-	train corpusData
-	devd  corpusData
-	test  corpusData
+	crf          *crf                  // TrainOptions.CRF; nil without
+	wordSplitter tokenize.WordSplitter // recorded in ModelConfigFile
+	tok          *tokenize.Tokenizer
+	o            TrainOptions
+	ls           *labelSet
+	train        corpusData
+	devd         corpusData
+	test         corpusData
 
 	run     *engine.Run
 	dev     gotch.Device
@@ -193,7 +194,7 @@ type trainer struct {
 }
 
 func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptions) (_ *trainer, err error) {
-	tr := &trainer{tok: tok, o: o, orderEpoch: -1}
+	tr := &trainer{tok: tok, o: o, orderEpoch: -1, wordSplitter: corpusSplitter(split.Train, o.WordSplitter)}
 	defer func() {
 		if err != nil {
 			tr.close()
@@ -327,6 +328,27 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 		tr.run.Say("ner: train: resumed from %s (step %d, epoch %d, batch %d)\n", ckpt.Dir, ckpt.Step, ckpt.Position.Epoch+1, ckpt.Position.Batch)
 	}
 	return tr, nil
+}
+
+// corpusSplitter returns the word splitter to record for a model trained
+// on c: ws when set; else tokenize.SplitterBERT for a corpus read from text
+// with standoff annotations (SemClinBr, BRAT: its words are
+// tokenize.SplitWords of the text, and its sentences carry offsets), and
+// tokenize.SplitterClinical for a corpus of given tokens (CLINpt, CoNLL).
+func corpusSplitter(c *Corpus, ws tokenize.WordSplitter) tokenize.WordSplitter {
+	if ws != "" {
+		return ws
+	}
+	if c != nil {
+		for _, d := range c.Documents {
+			for _, s := range d.Sentences {
+				if s.Starts != nil {
+					return tokenize.SplitterBERT
+				}
+			}
+		}
+	}
+	return tokenize.SplitterClinical
 }
 
 // isConfigFile reports whether model names a config.json file rather than
@@ -563,11 +585,7 @@ func (tr *trainer) SaveModel(dir string) error {
 			return err
 		}
 	}
-	ws := tr.o.WordSplitter
-	if ws == "" {
-		ws = tokenize.SplitterClinical
-	}
-	return WriteModelConfig(dir, ModelConfig{WordSplitter: ws})
+	return WriteModelConfig(dir, ModelConfig{WordSplitter: tr.wordSplitter})
 }
 
 // State is the trainer's part of a checkpoint (engine.Task).

@@ -74,8 +74,11 @@ type TrainOptions struct {
 	CUDAGraph bool
 	// WordSplitter is the splitter whose words the training corpus has,
 	// recorded in the model directories' ModelConfigFile so that a Tagger
-	// splits raw text the same way. "" means tokenize.SplitterClinical
-	// (CLINpt and SemClinBr words).
+	// splits raw text the same way. "" means the corpus' own:
+	// tokenize.SplitterBERT for corpora read from text with standoff
+	// annotations (ReadSemClinBr, ReadBRAT split the text with
+	// tokenize.SplitWords), tokenize.SplitterClinical for corpora of given
+	// tokens (CLINpt, CoNLL).
 	WordSplitter tokenize.WordSplitter
 	// CRF puts a linear-chain CRF on the classifier (flair's use_crf): the
 	// loss is its negative log-likelihood per labelled token and decoding

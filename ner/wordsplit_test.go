@@ -144,3 +144,12 @@ func TestCLINptSplitterAgreement(t *testing.T) {
 	assert.Greater(t, share[tokenize.SplitterClinical], share[tokenize.SplitterBERT])
 	assert.Greater(t, share[tokenize.SplitterBERT], share[tokenize.SplitterWhitespace])
 }
+
+func TestCorpusSplitter(t *testing.T) {
+	given := &Corpus{Documents: []Document{{Sentences: []Sentence{{Words: []string{"10,2"}, Tags: []string{"O"}}}}}}
+	standoff := &Corpus{Documents: []Document{{Sentences: []Sentence{{Words: []string{"10"}, Tags: []string{"O"}, Starts: []int{0}, Ends: []int{2}}}}}}
+	assert.Equal(t, tokenize.SplitterClinical, corpusSplitter(given, ""))
+	assert.Equal(t, tokenize.SplitterBERT, corpusSplitter(standoff, ""))
+	assert.Equal(t, tokenize.SplitterWhitespace, corpusSplitter(standoff, tokenize.SplitterWhitespace))
+	assert.Equal(t, tokenize.SplitterClinical, corpusSplitter(nil, ""))
+}

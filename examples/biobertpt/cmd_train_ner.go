@@ -27,7 +27,7 @@ model by dev F1 in OUT/best and writes the test report to OUT. -config and
 -vocab train a randomly initialised model of that configuration instead
 (seeded by -seed), the baseline a pretrained model is compared with.
 OUT/best/ner_config.json records -splitter, the word splitting the corpus
-has, which predict and eval-ner then use on raw text. Ctrl-C or
+has, which predict and eval-ner then use on raw text. -crf adds a CRF head. Ctrl-C or
 SIGTERM saves a resumable checkpoint, OUT/checkpoint-<step>/, and exits with
 status 1; -resume continues the run exactly where it stopped. OUT/run.json
 records the run (corpus files and their SHA-256, the split, the model, every
@@ -53,7 +53,7 @@ func runTrainNER(e *env, args []string) error {
 	out := fs.String("out", "", "output directory")
 	config := fs.String("config", "", "config.json of a model trained from scratch (with -vocab, instead of -model)")
 	fs.StringVar(vocab, "vocab", "", "vocab.txt of the model trained from scratch (the same as -tokenizer)")
-	splitter := fs.String("splitter", "clinical", "the word splitting the corpus has, recorded for prediction on raw text: clinical, bert or whitespace")
+	splitter := fs.String("splitter", "", "the word splitting the corpus has, recorded for prediction on raw text: clinical, bert or whitespace (default: bert for semclinbr and brat, whose words are BERT's pre-tokenization of the text, else clinical)")
 	decode := fs.String("decode", "viterbi", "dev/test decoding: viterbi (the best tag sequence the scheme allows) or argmax")
 	useCRF := fs.Bool("crf", false, "a linear-chain CRF on the classifier (loss: its NLL; weights in best/crf.safetensors); not with -cuda-graph or -balance-classes")
 	epochs := fs.Int("epochs", d.Epochs, "training epochs")
@@ -89,7 +89,7 @@ func runTrainNER(e *env, args []string) error {
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.Device("device"),
-		cli.OneOf("splitter", "clinical", "bert", "whitespace"), cli.OneOf("decode", "viterbi", "argmax")); err != nil {
+		cli.OneOf("splitter", "", "clinical", "bert", "whitespace"), cli.OneOf("decode", "viterbi", "argmax")); err != nil {
 		return err
 	}
 	if *kind == "" || *data == "" || (*model == "") == (*config == "") || *out == "" || fs.NArg() > 0 {
