@@ -54,7 +54,16 @@
 // SplitDocuments deals seeded-shuffled document groups into train, dev and
 // test parts (60/20/20 in the paper), KFold into k folds; WriteFileLists
 // and ReadFileLists save and restore a split as lists of document IDs.
+// SplitFromFiles reads a corpus that comes split (HF's train_file,
+// validation_file, test_file), carving a seeded dev part out of the
+// training file when none is given; Train records the files' SHA-256.
 // ComputeStats counts documents, sentences, words and entities per type.
+//
+// Seed sweeps. SeedDir names one seed's run in a sweep directory and
+// SummarizeSweep reads the runs' test reports and metrics into a
+// SweepSummary (per-type, micro and macro precision, recall and F1 as mean,
+// sample standard deviation, min and max over the seeds; the best seed by
+// dev F1), written as summary.json and summary.md.
 //
 // Training and tagging. Train fine-tunes BERT + a token-classification head
 // with the paper's settings (DefaultTrainOptions: max length 256, batch 4,
@@ -68,8 +77,12 @@
 // report, conlleval-format predictions and metrics.jsonl (a JSON line
 // every LogSteps optimizer steps, kind "train": loss, lr, grad_norm,
 // tokens_per_s, peak_mem_gib, and with fp16 loss_scale and skipped_steps;
-// a line per epoch, kind "epoch"; internal/progress) are written to
-// OutDir. On CUDA the step losses stay on the device between those lines,
+// a line per epoch, kind "epoch", with the dev scores and dev loss;
+// internal/progress) are written to OutDir. best/README.md is the model's
+// HF Hub model card (CardOptions): front matter with the test scores as a
+// model-index, and the base model, data files and their SHA-256, split,
+// hyper-parameters, per-type dev and test scores, environment, and the
+// intended use and limitations for clinical text. On CUDA the step losses stay on the device between those lines,
 // so a step does not wait for the GPU. Precision selects fp32, bf16 or fp16
 // (with loss scaling) compute; MaxMemoryGiB caps memory (e.g. 11 GiB to
 // check a 12 GB card on a larger GPU), and running out of memory is an

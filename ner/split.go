@@ -23,6 +23,9 @@ type Split struct {
 	// manifest.
 	Seed                       int64
 	TrainFraction, DevFraction float64
+	// Files names the files the parts were read from (SplitFromFiles);
+	// empty for a split of one corpus.
+	Files SplitFiles
 }
 
 // SplitStats holds ComputeStats of each part of a Split.

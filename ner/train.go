@@ -189,6 +189,8 @@ type trainer struct {
 	state   trainerState
 	static  *staticStep // fixed-shape (CUDA-graph) path; nil: dynamic shapes
 
+	devLabelled []example // the dev split with labels, for devLoss (built at first use)
+
 	orderEpoch int     // epoch of batches
 	batches    [][]int // the training windows' batches of orderEpoch
 }
@@ -454,6 +456,9 @@ func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 		}
 		res.Test = ev
 	}
+	if err := tr.writeBestCard(res); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -563,6 +568,11 @@ func (tr *trainer) EndEpoch(e engine.EpochEnd) (stop bool, err error) {
 	vals := map[string]float64{"epoch": float64(ep.Epoch), "train_loss": ep.TrainLoss, "seconds": ep.Seconds}
 	if evalDev {
 		vals["dev_precision"], vals["dev_recall"], vals["dev_f1"] = ep.DevPrecision, ep.DevRecall, ep.DevF1
+		if l, ok, err := tr.devLoss(); err != nil {
+			return false, err
+		} else if ok {
+			vals["dev_loss"] = l
+		}
 	}
 	if err := tr.run.LogMetrics(ep.Step, "epoch", vals); err != nil {
 		return false, err

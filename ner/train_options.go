@@ -89,6 +89,8 @@ type TrainOptions struct {
 	// Default DecodeViterbi (the zero value): the best tag sequence the
 	// scheme allows.
 	Decode Decode
+	// Card fills the model card written into best/ (README.md).
+	Card CardOptions
 
 	// hooks are test switches (export_test.go).
 	hooks trainHooks

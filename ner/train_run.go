@@ -119,6 +119,9 @@ func runManifest(model string, split Split, o TrainOptions) (*engine.Manifest, e
 	}{{"train", split.Train}, {"dev", split.Dev}, {"test", split.Test}} {
 		d["split_"+part.name] = partDigest(part.c)
 	}
+	if err := filesManifest(split, d, m.Runtime); err != nil {
+		return nil, err
+	}
 	t := m.Training
 	t["max_len"], t["stride"], t["label_all"], t["balance_classes"] = o.MaxLen, o.Stride, o.LabelAll, o.BalanceClasses
 	t["class_weights"], t["early_stopping"] = o.ClassWeights, o.EarlyStopping

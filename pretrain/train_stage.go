@@ -153,6 +153,9 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 	if err := saveModelDir(finalDir, st.m, st.tok); err != nil {
 		return sr, err
 	}
+	if err := st.writeFinalCard(finalDir, sr); err != nil {
+		return sr, err
+	}
 	logf(o.Log, "pretrain: stage %s: model saved in %s\n", name, finalDir)
 	return sr, nil
 }

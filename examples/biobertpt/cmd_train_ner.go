@@ -19,9 +19,12 @@ func init() {
 	register(command{name: "train-ner", summary: "fine-tune a BERT model for NER (BioBERTpt's recipe: AdamW 3e-5, batch 4, 10 epochs)", run: runTrainNER})
 }
 
-const trainNERUsage = `-corpus clinpt|semclinbr|conll|brat -data PATH (-model DIR|NAME | -config config.json -vocab vocab.txt) -out DIR [flags]
+const trainNERUsage = `-corpus clinpt|semclinbr|conll|brat -data PATH|-train F [-dev F] [-test F] (-model DIR|NAME | -config config.json -vocab vocab.txt) -out DIR [flags]
 
-Reads the corpus, splits its documents 60/20/20 (seeded, by document group),
+Reads the corpus, splits its documents 60/20/20 (seeded, by document group;
+or reads a corpus that comes split from -train, -dev and -test: without
+-dev, dev/(train+dev) of -split's fractions of -train's document groups,
+seeded, form the dev part; without -test no test report is written),
 fine-tunes the model with a fresh token-classification head, keeps the best
 model by dev F1 in OUT/best and writes the test report to OUT. -config and
 -vocab train a randomly initialised model of that configuration instead
@@ -41,7 +44,14 @@ model tags the test split, the predictions are merged per word (a word
 carries every group whose model puts it inside an entity) and scored with
 label-based micro/macro precision, recall and F1 against the annotations'
 label sets: OUT/test_multilabel.txt and .json (with each group's
-entity-level scores; the full per-group reports are in OUT/<group>/).`
+entity-level scores; the full per-group reports are in OUT/<group>/).
+The split's document lists are written to OUT/train.txt, dev.txt, test.txt.
+
+-seeds 1,2,3 runs the whole command once per seed, into OUT/seed-1, ...,
+then writes OUT/summary.json and OUT/summary.md: per-type, micro and macro
+test precision, recall and F1 as mean ± sd and min–max over the seeds, the
+best seed's model (by dev F1) and the total time. examples/compare takes
+such a directory as one model and pairs its scores by seed.`
 
 func runTrainNER(e *env, args []string) error {
 	d := ner.DefaultTrainOptions()
@@ -88,15 +98,31 @@ func runTrainNER(e *env, args []string) error {
 	graph := fs.Bool("cuda-graph", false, "record a micro-batch's forward and backward as a CUDA graph and replay it (CUDA; batches padded to -batch × -max-len; not with fp16 or class weights)")
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	var files ner.SplitFiles
+	fs.StringVar(&files.Train, "train", "", "training file or directory of a corpus that comes split (instead of -data)")
+	fs.StringVar(&files.Dev, "dev", "", "with -train: the dev file (default: a seeded share of -train's documents, dev/(train+dev) of -split)")
+	fs.StringVar(&files.Test, "test", "", "with -train: the test file (default: none, no test report)")
+	fs.StringVar(&d.Card.License, "license", "", "model card: the Hub license id of the trained model (default apache-2.0)")
+	fs.Func("dataset", "model card: a dataset name or Hub id the model was trained on (repeat for several; default: the corpus files' directory)", func(v string) error {
+		d.Card.Datasets = append(d.Card.Datasets, v)
+		return nil
+	})
+	seedsS := fs.String("seeds", "", "seed sweep: one run per seed (e.g. 1,2,3) in OUT/seed-N, then OUT/summary.json and summary.md")
 	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.Device("device"),
 		cli.OneOf("splitter", "", "clinical", "bert", "whitespace"), cli.OneOf("decode", "viterbi", "argmax")); err != nil {
 		return err
 	}
-	if *kind == "" || *data == "" || (*model == "") == (*config == "") || *out == "" || fs.NArg() > 0 {
+	if *kind == "" || (*data == "") == (files.Train == "") || (*model == "") == (*config == "") || *out == "" || fs.NArg() > 0 {
 		return usagef("train-ner %s", trainNERUsage)
 	}
 	if *config != "" && *vocab == "" {
 		return usagef("-config needs -vocab")
+	}
+	if *seedsS != "" {
+		if strings.EqualFold(*group, "all") {
+			return usagef("-seeds: not with -group all (sweep one group at a time)")
+		}
+		return runSeedSweep(e, args, *seedsS, *out)
 	}
 	scheme, err := ner.ParseScheme(*schemeS)
 	if err != nil {
@@ -128,12 +154,9 @@ func runTrainNER(e *env, args []string) error {
 		return usagef("%v", err)
 	}
 
-	c, err := readCorpus(*kind, *data, *lenient, *tagCol, *corpusScheme)
+	c, split, err := trainNERSplit(e, *kind, *data, files, *lenient, *tagCol, *corpusScheme, trainFrac, devFrac, *seed)
 	if err != nil {
 		return err
-	}
-	for _, w := range c.Warnings {
-		fmt.Fprintln(e.stderr, "warning:", w)
 	}
 	modelDir := *model
 	if *config != "" {
@@ -153,10 +176,6 @@ func runTrainNER(e *env, args []string) error {
 	} else {
 		tok, err = tokenize.Load(tokDir)
 	}
-	if err != nil {
-		return err
-	}
-	split, err := ner.SplitDocuments(c, trainFrac, devFrac, *seed)
 	if err != nil {
 		return err
 	}

@@ -53,8 +53,13 @@ type CorpusAnalysis struct {
 	Models []*Result
 	Types  []string    // entity types with gold support in any model's report
 	F1     [][]float64 // [model][type] per-type F1 from the reports (0 if absent)
-	TypeCI [][]CI      // [model][type]
-	Micro  []CI        // [model] micro F1 (from the report) and its CI
+	// Samples are the tests' paired samples, [model][block]: F1 when a
+	// block is an entity type, or one value per (seed, type) when every
+	// model is a sweep over the same seeds; Blocks says which.
+	Samples [][]float64
+	Blocks  string
+	TypeCI  [][]CI // [model][type]
+	Micro   []CI   // [model] micro F1 (from the report) and its CI
 	// Friedman over models × entity types (k ≥ 3 models); FriedmanNote says
 	// why it is missing otherwise.
 	Friedman     *metrics.FriedmanResult
@@ -163,13 +168,14 @@ func (ca *CorpusAnalysis) compute(o Options) error {
 		}
 	}
 
+	ca.Samples, ca.Blocks = ca.samples()
 	switch {
 	case k < 3:
 		ca.FriedmanNote = fmt.Sprintf("needs at least 3 models, have %d", k)
 	case len(ca.Types) < 2:
 		ca.FriedmanNote = fmt.Sprintf("needs at least 2 entity types, have %d", len(ca.Types))
 	default:
-		fr, err := metrics.Friedman(ca.F1)
+		fr, err := metrics.Friedman(ca.Samples)
 		if err != nil {
 			ca.FriedmanNote = err.Error()
 		} else {
@@ -187,9 +193,9 @@ func (ca *CorpusAnalysis) pairs(o Options) error {
 	for a := range ca.Models {
 		for b := a + 1; b < len(ca.Models); b++ {
 			p := Pair{A: a, B: b, W: math.NaN(), P: math.NaN(), PAdj: math.NaN()}
-			d := make([]float64, len(ca.Types))
+			d := make([]float64, len(ca.Samples[a]))
 			for j := range d {
-				d[j] = ca.F1[a][j] - ca.F1[b][j]
+				d[j] = ca.Samples[a][j] - ca.Samples[b][j]
 			}
 			if len(d) > 0 {
 				p.MeanDelta = sum(d) / float64(len(d))
@@ -201,7 +207,7 @@ func (ca *CorpusAnalysis) pairs(o Options) error {
 			case allZero:
 				p.W, p.P, p.Note = 0, 1, "identical per-type F1"
 			default:
-				w, err := metrics.Wilcoxon(ca.F1[a], ca.F1[b], metrics.WilcoxonOptions{})
+				w, err := metrics.Wilcoxon(ca.Samples[a], ca.Samples[b], metrics.WilcoxonOptions{})
 				if err != nil {
 					p.Note = err.Error()
 				} else {

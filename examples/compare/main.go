@@ -18,6 +18,10 @@
 // interval is computed) and a results.json manifest
 // {"model": "...", "corpus": "..."}. Without the manifest, the model is the
 // directory's name and the corpus its parent's (results/CLINpt/mBERT).
+// A seed sweep's directory (biobertpt train-ner -seeds) counts as one
+// model whose per-seed scores the tests pair by seed and entity type.
+// Charts use the Okabe–Ito palette, which colour-blind readers can tell
+// apart.
 package main
 
 import (
@@ -53,7 +57,11 @@ report (OUT/report.md) and a bar chart per corpus (OUT/f1_<corpus>.png).
 Each RESULT_DIR holds test_report.json (or report.json; metrics JSON schema),
 optionally test_predictions.txt (or predictions.txt; conlleval format) and
 results.json {"model": "...", "corpus": "..."}; without results.json the model
-is the directory's name and the corpus its parent's name.
+is the directory's name and the corpus its parent's name. A seed sweep's
+directory (train-ner -seeds: summary.json and seed-N/) is one model: tables
+show the means over seeds, the Wilcoxon and Friedman tests pair per-seed F1
+by (seed, entity type) when every model of the corpus is a sweep over the
+same seeds, and the bootstrap resamples (seed, sentence) pairs.
 
 Flags:
 `

@@ -10,11 +10,11 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
+	"github.com/biobertpt-go/biobertpt/internal/palette"
 )
 
 // ciBars draws vertical interval bars at data x positions shifted by a
@@ -80,7 +80,7 @@ func drawChart(ca *CorpusAnalysis, path string) (err error) {
 		if err != nil {
 			return fmt.Errorf("chart %s: %w", path, err)
 		}
-		bars.Color = plotutil.Color(i)
+		bars.Color = palette.Color(i)
 		bars.LineStyle.Width = vg.Length(0)
 		bars.Offset = -groupW/2 + barW*(vg.Length(i)+0.5)
 		ci.offset = bars.Offset

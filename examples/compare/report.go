@@ -185,15 +185,23 @@ func (a *Analysis) markdown(images map[string]string) string {
 			if strings.HasPrefix(fmtP(fr.PValue), "<") {
 				pv = "< .0001"
 			}
-			fmt.Fprintf(&b, "Friedman test over %d models × %d entity types: χ²(%d) = %.3f, P %s (%s). Mean ranks (1 = lowest F1): %s.\n\n",
-				fr.K, fr.N, fr.K-1, fr.Statistic, pv, verdict, strings.Join(ranks, ", "))
+			blocks := fmt.Sprintf("%d entity types", fr.N)
+			if ca.Blocks != typeBlocks {
+				blocks = fmt.Sprintf("%d %s", fr.N, ca.Blocks)
+			}
+			fmt.Fprintf(&b, "Friedman test over %d models × %s: χ²(%d) = %.3f, P %s (%s). Mean ranks (1 = lowest F1): %s.\n\n",
+				fr.K, blocks, fr.K-1, fr.Statistic, pv, verdict, strings.Join(ranks, ", "))
 		} else {
 			fmt.Fprintf(&b, "Friedman test: not run (%s).\n\n", ca.FriedmanNote)
 		}
 		if len(ca.Pairs) == 0 {
 			b.WriteString("No pairs of models to compare.\n\n")
 		} else {
-			fmt.Fprintf(&b, "Wilcoxon signed-rank tests over the per-type F1 (two-sided), %s-corrected; * marks P < %g.\n\n", adjustName(o.Adjust), o.Alpha)
+			over := "the per-type F1"
+			if ca.Blocks != typeBlocks {
+				over = "the F1 of " + ca.Blocks + ", paired"
+			}
+			fmt.Fprintf(&b, "Wilcoxon signed-rank tests over %s (two-sided), %s-corrected; * marks P < %g.\n\n", over, adjustName(o.Adjust), o.Alpha)
 			b.WriteString("| A | B | mean ΔF1 (A−B) | W | P | P adjusted | |\n|---|---|---:|---:|---:|---:|---|\n")
 			for _, p := range ca.Pairs {
 				mark := ""

@@ -59,6 +59,10 @@ type Result struct {
 	// Gold and Pred are the predictions file's tags per sentence (nil when
 	// the directory has no predictions file).
 	Gold, Pred [][]string
+	// Seeds and PerSeed are a seed sweep's seeds and runs (loadSweep); nil
+	// for one run.
+	Seeds   []int64
+	PerSeed []*Result
 }
 
 // Types returns the entity types with gold support, sorted.
@@ -91,6 +95,9 @@ func loadResult(dir string) (*Result, error) {
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("result %s: not a directory", dir)
+	}
+	if r, ok, err := loadSweep(dir); ok || err != nil {
+		return r, err
 	}
 	var m Manifest
 	if b, err := os.ReadFile(filepath.Join(dir, ManifestName)); err == nil {

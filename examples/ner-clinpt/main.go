@@ -40,13 +40,16 @@ func main() { cli.Main("ner-clinpt", run) }
 // usagef returns a command-line error (exit status 2).
 var usagef = cli.Usagef
 
-const usage = `usage: ner-clinpt -data DIR -out DIR [-model NAME|DIR] [flags]
+const usage = `usage: ner-clinpt -data DIR|-train-file DIR [-dev-file DIR] [-test-file DIR] -out DIR [-model NAME|DIR] [flags]
 
 Fine-tunes -model for NER on CLINpt (DIR of .xlsx, or .tsv/.csv, files with
-the columns token, POS, lemma, tag), split 60/20/20 by document, and writes
+the columns token, POS, lemma, tag), split 60/20/20 by document (or as
+given by -train-file, -dev-file and -test-file), and writes
 into -out: best/ (the model), test_report.{txt,json}, test_conlleval.txt,
 test_predictions.txt, metrics.jsonl, split/ (the document lists) and
-results.json (for examples/compare).
+results.json (for examples/compare). -seeds 1,2,3 trains once per seed into
+-out/seed-N and writes -out/summary.json and summary.md (mean ± sd over the
+seeds); examples/compare takes -out as one model.
 
 Flags (training defaults: the paper's):
 `
@@ -65,29 +68,35 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs := cli.NewFlagSet("ner-clinpt", usage, stderr)
 	data := fs.String("data", "", "CLINpt directory (required)")
 	sheet := fs.String("sheet", "", "worksheet to read (default: the first)")
-	train := cli.BindNERTrain(fs, ner.DefaultTrainOptions(), cli.NERHelp{Docs: "documents", Malformed: "rows", Resume: true})
+	train := cli.BindNERTrain(fs, ner.DefaultTrainOptions(), cli.NERHelp{Docs: "documents", Malformed: "rows", Resume: true, Seeds: true})
 	if err := cli.ParseFlags(fs, args, train.Rules()...); err != nil {
 		return err
 	}
 	switch {
 	case fs.NArg() > 0:
 		return usagef("unexpected argument %q", fs.Arg(0))
-	case *data == "":
-		return usagef("-data is required (a directory of CLINpt .xlsx files, see docs/DATA.md)")
+	case *data == "" && train.Files().Train == "":
+		return usagef("-data is required (a directory of CLINpt .xlsx files, see docs/DATA.md), or -train-file")
 	}
 	o, err := train.Options(stderr)
 	if err != nil {
 		return err
 	}
+	o.Card.Datasets = []string{"CLINpt"}
+	if s := train.Seeds(); s != "" {
+		return cli.SeedSweep(s, o.OutDir, args, func(a []string) error { return run(a, stdout, stderr) }, stdout)
+	}
 
-	corpus, err := ner.ReadCLINpt(*data, ner.CLINptOptions{Sheet: *sheet, Lenient: train.Lenient})
-	if err != nil {
-		return err
-	}
-	for _, w := range corpus.Warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
-	split, err := train.Split(corpus)
+	_, split, err := train.ReadSplit(*data, func(path string) (*ner.Corpus, error) {
+		c, err := ner.ReadCLINpt(path, ner.CLINptOptions{Sheet: *sheet, Lenient: train.Lenient})
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range c.Warnings {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+		return c, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -107,7 +116,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	st := split.Stats()
 	fmt.Fprintf(stdout, "CLINpt: %d documents; train %d / dev %d / test %d documents, %d / %d / %d sentences, %d / %d / %d entities\n",
-		len(corpus.Documents), st.Train.Documents, st.Dev.Documents, st.Test.Documents,
+		st.Train.Documents+st.Dev.Documents+st.Test.Documents, st.Train.Documents, st.Dev.Documents, st.Test.Documents,
 		st.Train.Sentences, st.Dev.Sentences, st.Test.Sentences,
 		st.Train.EntityTotal(), st.Dev.EntityTotal(), st.Test.EntityTotal())
 
@@ -121,7 +130,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return errors.New("the test split is empty: nothing to report")
 	}
 
-	man := Manifest{Model: train.ModelName(), Corpus: "CLINpt", ModelPath: train.Model, Data: *data, Seed: o.Seed}
+	man := Manifest{Model: train.ModelName(), Corpus: "CLINpt", ModelPath: train.Model, Data: train.DataName(*data), Seed: o.Seed}
 	if err := cli.WriteJSON(filepath.Join(o.OutDir, "results.json"), man); err != nil {
 		return err
 	}

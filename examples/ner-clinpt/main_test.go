@@ -117,3 +117,68 @@ func TestRunErrors(t *testing.T) {
 
 	testutil.Help(t, run, "-data", "-model", `(default "bert-base-multilingual-cased")`, "(default 10)", "(default 3e-05)", "(default 4)", "(default 256)")
 }
+
+// TestRunSplitFiles: -train-file, -dev-file and -test-file train on the
+// given directories' documents, listed in split/, with the files' SHA-256
+// in run.json and a model card in best/.
+func TestRunSplitFiles(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if testing.Short() {
+		t.Skip("trains a tiny model")
+	}
+	model := testutil.TinyModelDir(t, bert.HeadBase, nil, nil)
+	data := clinptXLSX(t, 12)
+	es, err := os.ReadDir(data)
+	require.NoError(t, err)
+	root := t.TempDir()
+	parts := map[string][]string{}
+	for i, e := range es {
+		part := []string{"train", "train", "train", "dev", "test", "train"}[i%6]
+		require.NoError(t, os.MkdirAll(filepath.Join(root, part), 0o755))
+		require.NoError(t, os.Rename(filepath.Join(data, e.Name()), filepath.Join(root, part, e.Name())))
+		parts[part] = append(parts[part], strings.TrimSuffix(e.Name(), ".xlsx"))
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	err = run([]string{"-train-file", filepath.Join(root, "train"), "-dev-file", filepath.Join(root, "dev"), "-test-file", filepath.Join(root, "test"),
+		"-model", model, "-out", out, "-epochs", "1", "-max-steps", "1", "-batch", "8", "-max-len", "64"}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	assert.Contains(t, stdout.String(), "CLINpt: 12 documents; train 8 / dev 2 / test 2 documents")
+	for part, ids := range parts {
+		b, err := os.ReadFile(filepath.Join(out, "split", part+".txt"))
+		require.NoError(t, err)
+		assert.Equal(t, strings.Join(ids, "\n")+"\n", string(b), part)
+	}
+	man, err := os.ReadFile(filepath.Join(out, "run.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(man), `"split_files_sha256"`)
+	assert.FileExists(t, filepath.Join(out, "best", "README.md"))
+
+	// -seeds: one run per seed, each with its results.json, and the summary.
+	sweep := filepath.Join(t.TempDir(), "sweep")
+	stdout.Reset()
+	err = run([]string{"-train-file", filepath.Join(root, "train"), "-dev-file", filepath.Join(root, "dev"), "-test-file", filepath.Join(root, "test"),
+		"-model", model, "-out", sweep, "-epochs", "1", "-max-steps", "1", "-batch", "8", "-max-len", "64", "-seeds", "3,4"}, &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	assert.Contains(t, stdout.String(), "Best seed (by dev F1)")
+	for _, f := range []string{"seed-3/results.json", "seed-4/best/README.md", "summary.json", "summary.md"} {
+		assert.FileExists(t, filepath.Join(sweep, f))
+	}
+	b, err := os.ReadFile(filepath.Join(sweep, "seed-4", "results.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"seed": 4`)
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-test-file", "x", "-data", "d", "-out", "y"}, "need -train-file"},
+		{[]string{"-train-file", "x", "-data", "d", "-out", "y"}, "not with -data"},
+		{[]string{"-data", "d", "-out", "y", "-seeds", "1,1"}, "seed 1 twice"},
+	} {
+		err := run(tc.args, &stdout, &stderr)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+}

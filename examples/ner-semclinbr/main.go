@@ -48,10 +48,11 @@ func main() { cli.Main("ner-semclinbr", run) }
 // usagef returns a command-line error (exit status 2).
 var usagef = cli.Usagef
 
-const usage = `usage: ner-semclinbr -data DIR -out DIR [-model NAME|DIR] [-groups G1,G2,...] [flags]
+const usage = `usage: ner-semclinbr -data DIR|-train-file DIR [-dev-file DIR] [-test-file DIR] -out DIR [-model NAME|DIR] [-groups G1,G2,...] [flags]
 
 Fine-tunes one binary NER model per SemClinBr group (DIR holds the XML notes),
-split 60/20/20 by note, merges the groups' test predictions into label sets
+split 60/20/20 by note (or as given by -train-file, -dev-file and
+-test-file), merges the groups' test predictions into label sets
 and scores them label-based (micro over test words). Writes into -out:
 groups/<group>/ (each group's model and entity-level test report),
 test_report.{txt,json} (label-based, per group and micro), test_entities.txt
@@ -84,22 +85,25 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case fs.NArg() > 0:
 		return usagef("unexpected argument %q", fs.Arg(0))
-	case *data == "":
-		return usagef("-data is required (a directory of SemClinBr XML notes, see docs/DATA.md)")
+	case *data == "" && train.Files().Train == "":
+		return usagef("-data is required (a directory of SemClinBr XML notes, see docs/DATA.md), or -train-file")
 	}
 	o, err := train.Options(stderr)
 	if err != nil {
 		return err
 	}
+	o.Card.Datasets = []string{"SemClinBr"}
 
-	corpus, err := ner.ReadSemClinBr(*data, ner.SemClinBrOptions{Lenient: train.Lenient})
-	if err != nil {
-		return err
-	}
-	for _, w := range corpus.Warnings {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
-	split, err := train.Split(corpus)
+	_, split, err := train.ReadSplit(*data, func(path string) (*ner.Corpus, error) {
+		c, err := ner.ReadSemClinBr(path, ner.SemClinBrOptions{Lenient: train.Lenient})
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range c.Warnings {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+		return c, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -108,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	st := split.Stats()
 	fmt.Fprintf(stdout, "SemClinBr: %d notes; train %d / dev %d / test %d notes, %d / %d / %d sentences\n",
-		len(corpus.Documents), st.Train.Documents, st.Dev.Documents, st.Test.Documents,
+		st.Train.Documents+st.Dev.Documents+st.Test.Documents, st.Train.Documents, st.Dev.Documents, st.Test.Documents,
 		st.Train.Sentences, st.Dev.Sentences, st.Test.Sentences)
 	groups, err := chooseGroups(*groupsFlag, st.Train.Entities)
 	if err != nil {
@@ -179,7 +183,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err := writeOutputs(o.OutDir, rep, groups, entityReports, tests[0].Words, gold, pred); err != nil {
 		return err
 	}
-	man := Manifest{Model: train.ModelName(), Corpus: "SemClinBr", ModelPath: train.Model, Data: *data, Seed: o.Seed, Groups: groups,
+	man := Manifest{Model: train.ModelName(), Corpus: "SemClinBr", ModelPath: train.Model, Data: train.DataName(*data), Seed: o.Seed, Groups: groups,
 		Metric: "label-based micro over test words (one binary model per group, predictions merged)"}
 	if err := cli.WriteJSON(filepath.Join(o.OutDir, "results.json"), man); err != nil {
 		return err

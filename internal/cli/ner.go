@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
@@ -22,6 +23,8 @@ type NERHelp struct {
 	PerGroup bool
 	// Resume adds -resume (continue from the output directory's checkpoint).
 	Resume bool
+	// Seeds adds -seeds (a seed sweep, see SeedSweep and NERTrain.Seeds).
+	Seeds bool
 }
 
 // NERTrain holds the fine-tuning flags that ner-clinpt and ner-semclinbr
@@ -46,6 +49,8 @@ type NERTrain struct {
 	o          ner.TrainOptions
 	train, dev float64
 	splitDir   string
+	files      ner.SplitFiles
+	seeds      string
 }
 
 // BindNERTrain defines NERTrain's flags on fs with def's values as defaults
@@ -79,11 +84,17 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 	fs.Float64Var(&f.train, "train", 0.6, "fraction of "+h.Docs+" for training")
 	fs.Float64Var(&f.dev, "dev", 0.2, "fraction of "+h.Docs+" for development (the rest is the test split)")
 	fs.StringVar(&f.splitDir, "split", "", "read the split from this directory's train.txt, dev.txt, test.txt instead")
+	fs.StringVar(&f.files.Train, "train-file", "", "a corpus that comes split: the training file or directory (instead of -data)")
+	fs.StringVar(&f.files.Dev, "dev-file", "", "with -train-file: the dev file or directory (default: -dev/(-train + -dev) of the training "+h.Docs+", seeded by -seed)")
+	fs.StringVar(&f.files.Test, "test-file", "", "with -train-file: the test file or directory")
 	fs.BoolVar(&f.Lenient, "lenient", false, "skip malformed "+h.Malformed+" with a warning instead of failing")
 	fs.StringVar(&f.o.Device, "device", def.Device, "cpu, cuda or cuda:N")
 	fs.IntVar(&f.o.MaxSteps, "max-steps", def.MaxSteps, stop+" this many optimizer steps (0: no limit; for smoke tests)")
 	if h.Resume {
 		fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue the run in -out from its newest valid checkpoint (same data and options, checked against its run.json)")
+	}
+	if h.Seeds {
+		fs.StringVar(&f.seeds, "seeds", "", "seed sweep: one run per seed (e.g. 1,2,3) in -out/seed-N, then -out/summary.json and summary.md (mean ± sd over the seeds)")
 	}
 	fs.BoolVar(&f.o.OverwriteOutputDir, "overwrite", def.OverwriteOutputDir, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
 	fs.IntVar(&f.o.SaveSteps, "save-steps", def.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
@@ -133,6 +144,45 @@ func (f *NERTrain) Options(log io.Writer) (ner.TrainOptions, error) {
 // element (ModelName).
 func (f *NERTrain) ModelName() string { return ModelName(f.name, f.Model) }
 
+// Seeds is -seeds ("" without a sweep): the program then runs SeedSweep
+// with its own arguments instead of training once.
+func (f *NERTrain) Seeds() string { return f.seeds }
+
+// Files returns -train-file, -dev-file and -test-file.
+func (f *NERTrain) Files() ner.SplitFiles { return f.files }
+
+// ReadSplit reads the corpus and splits it: with -train-file, the files
+// given (ner.SplitFromFiles; without -dev-file, -dev/(-train + -dev) of
+// the training file's documents, seeded by -seed, are the dev part);
+// otherwise read(data), split by Split. It returns the corpus the split
+// came from (the training file's with -train-file). -dev-file or
+// -test-file without -train-file, or neither -data nor -train-file, is a
+// usage error.
+func (f *NERTrain) ReadSplit(data string, read func(path string) (*ner.Corpus, error)) (*ner.Corpus, ner.Split, error) {
+	if f.files.Train == "" {
+		if f.files.Dev != "" || f.files.Test != "" {
+			return nil, ner.Split{}, Usagef("-dev-file and -test-file need -train-file")
+		}
+		if data == "" {
+			return nil, ner.Split{}, Usagef("-data or -train-file is required")
+		}
+		c, err := read(data)
+		if err != nil {
+			return nil, ner.Split{}, err
+		}
+		s, err := f.Split(c)
+		return c, s, err
+	}
+	if data != "" || f.splitDir != "" {
+		return nil, ner.Split{}, Usagef("-train-file: not with -data or -split (the files are the split)")
+	}
+	s, err := ner.SplitFromFiles(f.files, read, f.dev/(f.train+f.dev), f.o.Seed)
+	if err != nil {
+		return nil, ner.Split{}, err
+	}
+	return s.Train, s, nil
+}
+
 // Split splits c's documents: read from -split's file lists when given,
 // else seeded by -seed into -train, -dev and the rest.
 func (f *NERTrain) Split(c *ner.Corpus) (ner.Split, error) {
@@ -140,4 +190,20 @@ func (f *NERTrain) Split(c *ner.Corpus) (ner.Split, error) {
 		return ner.ReadFileLists(f.splitDir, c)
 	}
 	return ner.SplitDocuments(c, f.train, f.dev, f.o.Seed)
+}
+
+// DataName describes the data in results.json: data, or with -train-file
+// the files given ("train=F dev=F test=F").
+func (f *NERTrain) DataName(data string) string {
+	if f.files.Train == "" {
+		return data
+	}
+	parts := []string{"train=" + f.files.Train}
+	if f.files.Dev != "" {
+		parts = append(parts, "dev="+f.files.Dev)
+	}
+	if f.files.Test != "" {
+		parts = append(parts, "test="+f.files.Test)
+	}
+	return strings.Join(parts, " ")
 }

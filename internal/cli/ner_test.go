@@ -147,3 +147,56 @@ func TestNewFlagSet(t *testing.T) {
 	assert.Error(t, fs.Parse([]string{"-x"}))
 	assert.Contains(t, b.String(), "flag provided but not defined: -x")
 }
+
+// TestNERTrainReadSplit: -train-file/-dev-file/-test-file read the parts
+// (without -dev-file, -dev/(-train + -dev) of the training documents form
+// the dev part); the flags' misuses are usage errors.
+func TestNERTrainReadSplit(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, n int) string {
+		var b bytes.Buffer
+		for i := 0; i < n; i++ {
+			b.WriteString("-DOCSTART- O\n\nDor B-C\n. O\n\n")
+		}
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, b.Bytes(), 0o644))
+		return p
+	}
+	train, dev, test := write("train.conll", 8), write("dev.conll", 2), write("test.conll", 3)
+	read := func(p string) (*ner.Corpus, error) { return ner.ReadCoNLL(p, ner.CoNLLOptions{}) }
+	parse := func(args ...string) *NERTrain {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		f := BindNERTrain(fs, ner.DefaultTrainOptions(), NERHelp{Docs: "documents", Malformed: "rows"})
+		require.NoError(t, fs.Parse(args))
+		return f
+	}
+	count := func(s ner.Split) [3]int {
+		return [3]int{len(s.Train.Documents), len(s.Dev.Documents), len(s.Test.Documents)}
+	}
+	c, s, err := parse("-train-file", train, "-dev-file", dev, "-test-file", test).ReadSplit("", read)
+	require.NoError(t, err)
+	assert.Equal(t, [3]int{8, 2, 3}, count(s))
+	assert.Len(t, c.Documents, 8)
+	_, s, err = parse("-train-file", train, "-test-file", test).ReadSplit("", read)
+	require.NoError(t, err)
+	assert.Equal(t, [3]int{6, 2, 3}, count(s), "0.2/(0.6+0.2) of 8 documents")
+	f := parse("-train-file", train, "-dev-file", dev)
+	assert.Equal(t, "train="+train+" dev="+dev, f.DataName("ignored"))
+	assert.Equal(t, "d", parse().DataName("d"))
+
+	for _, tc := range []struct {
+		args []string
+		data string
+		want string
+	}{
+		{[]string{"-dev-file", dev}, "d", "-dev-file and -test-file need -train-file"},
+		{nil, "", "-data or -train-file is required"},
+		{[]string{"-train-file", train}, "d", "not with -data or -split"},
+		{[]string{"-train-file", train, "-split", dir}, "", "not with -data or -split"},
+	} {
+		_, _, err := parse(tc.args...).ReadSplit(tc.data, read)
+		require.Error(t, err, tc.want)
+		assert.ErrorIs(t, err, ErrUsage)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+}
