@@ -2,10 +2,12 @@ package ner
 
 import (
 	"math/rand/v2"
+	"runtime/debug"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
@@ -58,4 +60,26 @@ func TestPredictEntityOffsetsProperty(t *testing.T) {
 			require.Positive(t, n, "%s %v: the random model finds entities", sp, dec)
 		}
 	}
+}
+
+// Repeated long Predict calls leave no tensor behind: memory does not grow
+// with the number of calls.
+func TestPredictDoesNotLeakTensors(t *testing.T) {
+	tok := demoTokenizer(t)
+	dir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"O", "B-C", "I-C"}, -1)
+	tg, err := Load(dir, TaggerOptions{MaxLen: 32})
+	require.NoError(t, err)
+	defer tg.Close()
+	text := strings.Repeat("Paciente com dor torácica há 2 dias, Hb 10,2 g/dL e TA 150/90 mmHg. ", 40)
+	for range 2 {
+		_, err := tg.Predict(text)
+		require.NoError(t, err)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	before := len(ts.ExistingTensors)
+	for range 10 {
+		_, err := tg.Predict(text)
+		require.NoError(t, err)
+	}
+	require.Equal(t, before, len(ts.ExistingTensors))
 }
