@@ -28,7 +28,7 @@ func runEvalNER(e *env, args []string) error {
 	lenient := fs.Bool("lenient", false, "turn corpus format errors into warnings")
 	tagCol := fs.Int("tag-col", 0, "conll: 1-based tag column (0 = last, negative counts from the end)")
 	corpusScheme := fs.String("corpus-scheme", "iob2", "conll: the scheme of the file's tags")
-	tf := bindTagging(fs)
+	tf := bindTagging(fs, false)
 	if err := cli.ParseFlags(fs, args, append(tf.rules(), cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.Device("device"))...); err != nil {
 		return err
 	}

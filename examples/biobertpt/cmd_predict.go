@@ -33,7 +33,7 @@ func runPredict(e *env, args []string) error {
 	batch := fs.Int("batch", 32, "windows per forward pass")
 	maxLen := fs.Int("max-len", 0, "window length in sub-tokens (0 = 256, capped at the model's maximum)")
 	files := bindPredictFiles(fs)
-	tf := bindTagging(fs)
+	tf := bindTagging(fs, true)
 	if err := cli.ParseFlags(fs, args, append(tf.rules(), cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.AtLeast("max-batch-tokens", 1),
 		cli.OneOf("format", "json", "jsonl", "conll", "brat", "labelstudio"), cli.Device("device"))...); err != nil {
 		return err

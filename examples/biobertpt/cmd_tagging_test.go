@@ -80,6 +80,14 @@ func TestTrainNERFromConfig(t *testing.T) {
 	assert.True(t, strings.HasPrefix(stdout, "TA\t"), stdout)
 	assert.Contains(t, stdout, "\n/\t")
 
+	for _, dec := range []string{"viterbi", "argmax"} {
+		code, stdout, stderr = runNERCmd("", "eval-ner", "-model", best, "-corpus", "clinpt", "-data", data, "-out", t.TempDir(), "-max-len", "64", "-decode", dec)
+		require.Equal(t, 0, code, stderr)
+		assert.Contains(t, stdout, "micro avg")
+	}
+	code, _, _ = runNERCmd("", "eval-ner", "-model", best, "-corpus", "clinpt", "-data", data, "-out", t.TempDir(), "-decode", "beam")
+	assert.Equal(t, 2, code)
+
 	for _, bad := range [][]string{{"-model", model, "-config", filepath.Join(model, "config.json")}, {"-config", filepath.Join(model, "config.json")}} {
 		code, _, stderr = runNERCmd("", append([]string{"train-ner", "-corpus", "clinpt", "-data", data, "-out", t.TempDir()}, bad...)...)
 		assert.Equal(t, 2, code, stderr)
