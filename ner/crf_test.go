@@ -315,4 +315,7 @@ func TestTrainWithCRF(t *testing.T) {
 	bad = o
 	bad.BalanceClasses = true
 	assert.ErrorContains(t, bad.Validate(), "CRF true: not with class weights")
+	bad = o
+	bad.LabelAll = true
+	assert.ErrorContains(t, bad.Validate(), "CRF true: not with LabelAll")
 }

@@ -83,7 +83,8 @@ type TrainOptions struct {
 	// CRF puts a linear-chain CRF on the classifier (flair's use_crf): the
 	// loss is its negative log-likelihood per labelled token and decoding
 	// adds its transition scores (crf.go). Its weights are saved in
-	// CRFFile. Not with CUDAGraph or class weights. Default false.
+	// CRFFile. Not with CUDAGraph, class weights or LabelAll. Default
+	// false.
 	CRF bool
 	// Decode is how dev and test tags are read from the label scores.
 	// Default DecodeViterbi (the zero value): the best tag sequence the
@@ -166,6 +167,8 @@ func (o TrainOptions) Validate() error {
 		return bad("CRF", true, "not with CUDAGraph (the CRF's forward algorithm loops over each batch's sequence length)")
 	case o.CRF && (o.ClassWeights != nil || o.BalanceClasses):
 		return bad("CRF", true, "not with class weights (they weigh the cross-entropy loss)")
+	case o.CRF && o.LabelAll:
+		return bad("CRF", true, "not with LabelAll (the CRF chains words, one labelled sub-token each)")
 	}
 	if err := o.Scheme.Validate(); err != nil {
 		return fmt.Errorf("ner: train options: Scheme: %w", err)

@@ -65,7 +65,7 @@ func runTrainNER(e *env, args []string) error {
 	fs.StringVar(vocab, "vocab", "", "vocab.txt of the model trained from scratch (the same as -tokenizer)")
 	splitter := fs.String("splitter", "", "the word splitting the corpus has, recorded for prediction on raw text: clinical, bert or whitespace (default: bert for semclinbr and brat, whose words are BERT's pre-tokenization of the text, else clinical)")
 	decode := fs.String("decode", "viterbi", "dev/test decoding: viterbi (the best tag sequence the scheme allows) or argmax")
-	useCRF := fs.Bool("crf", false, "a linear-chain CRF on the classifier (loss: its NLL; weights in best/crf.safetensors); not with -cuda-graph or -balance-classes")
+	useCRF := fs.Bool("crf", false, "a linear-chain CRF on the classifier (loss: its NLL; weights in best/crf.safetensors); not with -cuda-graph, -balance-classes or -label-all")
 	epochs := fs.Int("epochs", d.Epochs, "training epochs")
 	batch := fs.Int("batch", d.BatchSize, "batch size (windows)")
 	evalBatch := fs.Int("eval-batch", d.EvalBatchSize, "batch size of dev/test prediction")
