@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -158,11 +157,9 @@ func runTrainNER(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	modelDir := *model
-	if *config != "" {
-		modelDir = *config
-	} else if st, err := os.Stat(modelDir); err != nil || !st.IsDir() {
-		if modelDir, err = hub.Resolve(*model, hub.Options{}); err != nil {
+	modelDir := *config
+	if modelDir == "" {
+		if modelDir, err = hub.Resolve(context.Background(), *model, hub.Options{}); err != nil {
 			return err
 		}
 	}
