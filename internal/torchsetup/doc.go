@@ -13,7 +13,7 @@
 // into one that throws "atg_X is not available in libtorch X.Y" — gotch
 // returns that as an ordinary error, never a silently wrong result.
 // PointModule writes a go.work replace so that a module builds against the
-// copy. The command internal/setup (make setup) runs all of it.
+// copy. The command examples/setup (make setup) runs all of it.
 //
 // # Go-side patches
 //

@@ -112,7 +112,7 @@ func LimitMemory(dev gotch.Device, gib float64) (*MemoryLimit, error) {
 	}
 	name := DeviceString(dev)
 	if !bbshim.HasMemoryFraction() {
-		return nil, fmt.Errorf("torchutil: -max-memory on %s: the bbshim package was built without the CUDA allocator functions (no CUDA runtime headers found at setup; set $CUDA_HOME and run go run ./internal/setup)", name)
+		return nil, fmt.Errorf("torchutil: -max-memory on %s: the bbshim package was built without the CUDA allocator functions (no CUDA runtime headers found at setup; set $CUDA_HOME and run go run ./examples/setup)", name)
 	}
 	total, err := bbshim.CUDATotalMemory(dev.Value)
 	if err != nil {

@@ -60,7 +60,7 @@ func TestWrapOOM(t *testing.T) {
 // gotch would end this test binary here. The tensor needs 2⁴⁷ bytes, the
 // whole user address space of x86-64, so no kernel setting can grant it.
 func TestRecoverCatchesMustFailure(t *testing.T) {
-	require.True(t, ts.MustPanics, "the patched gotch from go run ./internal/setup")
+	require.True(t, ts.MustPanics, "the patched gotch from go run ./examples/setup")
 	alloc := func() (err error) {
 		defer Recover(&err)
 		x := ts.MustZeros([]int64{1 << 45}, gotch.Float, gotch.CPU)
