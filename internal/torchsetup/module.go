@@ -228,7 +228,7 @@ func fill(patched, local string) error {
 func archiveLibGo(lib []byte, dir, sum string) []byte {
 	s := string(lib)
 	s = strings.Replace(s, "// #cgo LDFLAGS: ", "// #cgo LDFLAGS: -L"+dir+" -l"+strings.TrimSuffix(strings.TrimPrefix(libtchArchive, "lib"), ".a")+" ", 1)
-	s = strings.Replace(s, "package libtch\n", "package libtch\n\n// libtchArchive is the hash of the archive of gotch's C++ wrappers linked below.\nconst libtchArchive = \""+sum+"\"\n", 1)
+	s += "\n// libtchArchive is the hash of the archive of gotch's C++ wrappers linked above.\nconst libtchArchive = \"" + sum + "\"\n"
 	return []byte(s)
 }
 
