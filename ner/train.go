@@ -295,10 +295,10 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 		tr.state = trainerState{Labels: labels, BestF1: -1, Scheme: o.Scheme}
 	}
 	if maxPos := tr.m.Config().MaxPositionEmbeddings; o.MaxLen > maxPos {
-		return nil, fmt.Errorf("ner: train options: MaxLen %d > the model's max_position_embeddings %d", o.MaxLen, maxPos)
+		return nil, fmt.Errorf("ner: train options: MaxLen %d > the model's max_position_embeddings %d: %w", o.MaxLen, maxPos, torchutil.ErrMismatch)
 	}
 	if v := tok.VocabSize(); v > tr.m.Config().VocabSize {
-		return nil, fmt.Errorf("ner: train: the tokenizer has %d tokens but the model's vocab_size is %d", v, tr.m.Config().VocabSize)
+		return nil, fmt.Errorf("ner: train: the tokenizer has %d tokens but the model's vocab_size is %d: %w", v, tr.m.Config().VocabSize, torchutil.ErrMismatch)
 	}
 	if err := tr.run.Start(tr.m, tr); err != nil {
 		return nil, err
@@ -490,7 +490,7 @@ func (tr *trainer) State() (engine.TaskState, error) {
 // evaluate predicts a split with the training model and scores it.
 func (tr *trainer) evaluate(d corpusData) (*Evaluation, error) {
 	ev, err := evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
-	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, batch %d × %d on %s (lower -eval-batch)",
+	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, evaluation batch %d × %d on %s",
 		tr.o.EvalBatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
 }
 

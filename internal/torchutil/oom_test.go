@@ -50,7 +50,7 @@ func TestWrapOOM(t *testing.T) {
 	assert.Same(t, other, WrapOOM(other, "step 1"), "not an OOM: unchanged")
 	assert.NoError(t, WrapOOM(nil, "step 1"))
 	assert.Same(t, err, WrapOOM(err, "again"), "already wrapped: unchanged")
-	limit := fmt.Errorf("torchutil: peak host memory 2 GiB is over -max-memory 1 GiB: %w: %s", ErrOutOfMemory, OOMHint)
+	limit := fmt.Errorf("torchutil: peak host memory 2 GiB is over the memory cap 1 GiB: %w: %s", ErrOutOfMemory, OOMHint)
 	assert.Same(t, limit, WrapOOM(limit, "step 1"), "a MemoryLimit error is not wrapped twice")
 }
 
