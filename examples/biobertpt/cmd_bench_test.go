@@ -107,7 +107,7 @@ func TestBenchMaxMemory(t *testing.T) {
 	errb.Reset()
 	code := run(&env{stdout: &out, stderr: &errb}, append([]string{"bench", "-max-memory", "0.001"}, args...))
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errb.String(), "reduce the batch size (-batch) and use gradient accumulation (-grad-accum)")
+	assert.Contains(t, errb.String(), "out of memory: "+torchutil.OOMHint)
 
 	out.Reset()
 	errb.Reset()
