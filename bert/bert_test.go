@@ -1,6 +1,7 @@
 package bert
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -654,10 +655,10 @@ func TestNumParameters(t *testing.T) {
 
 func TestResolveDirAndOfflineMiss(t *testing.T) {
 	dir := t.TempDir()
-	got, err := Resolve(dir, HubOptions{})
+	got, err := Resolve(context.Background(), dir, HubOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, dir, got)
-	_, err = Resolve("org/not-cached", HubOptions{Offline: true, CacheDir: t.TempDir()})
+	_, err = Resolve(context.Background(), "org/not-cached", HubOptions{Offline: true, CacheDir: t.TempDir()})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bert: ")
 }

@@ -1,10 +1,12 @@
 package bert
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,16 +39,6 @@ type LoadOptions struct {
 	// a head on a pretrained encoder; they are listed in
 	// LoadReport.Initialized.
 	AllowNewHead bool
-	// Hub configures FromPretrained's download of a Hub id (not a directory).
-	Hub HubOptions
-}
-
-// HubOptions is the part of internal/hub's options FromPretrained exposes.
-type HubOptions struct {
-	Revision string // "" = main
-	Offline  bool   // cache only
-	CacheDir string // "" = HF_HUB_CACHE, HF_HOME/hub or ~/.cache/huggingface/hub
-	Token    string // "" = $HF_TOKEN
 }
 
 func (o LoadOptions) device() gotch.Device {
@@ -181,14 +173,10 @@ type Pretrained interface {
 	Device() gotch.Device
 }
 
-// FromPretrained loads head from a directory or, when nameOrDir is not an
-// existing directory, from a Hub id ("org/name[@revision]") through the
-// local Hub cache (downloading unless o.Hub.Offline).
-func FromPretrained(nameOrDir string, head Head, o LoadOptions) (Pretrained, *LoadReport, error) {
-	dir, err := Resolve(nameOrDir, o.Hub)
-	if err != nil {
-		return nil, nil, err
-	}
+// FromPretrained loads head from the HF model directory dir. It does not
+// download: Resolve turns a Hub id or a training run's output directory
+// into a model directory first.
+func FromPretrained(dir string, head Head, o LoadOptions) (Pretrained, *LoadReport, error) {
 	// Each case returns a nil interface on error, never an interface
 	// holding a nil pointer.
 	switch head {
@@ -214,16 +202,23 @@ func FromPretrained(nameOrDir string, head Head, o LoadOptions) (Pretrained, *Lo
 	return nil, nil, fmt.Errorf("bert: unknown head %q (base, mlm, token-classification)", head)
 }
 
-// Resolve returns a local model directory for nameOrDir: the directory
-// itself, or the snapshot of a Hub id ("org/name[@revision]") in the
-// standard HuggingFace cache, downloaded when missing (config.json, the
-// weights, vocab.txt and the tokenizer files). Use it to load a Hub
-// model's tokenizer with tokenize.Load.
-func Resolve(nameOrDir string, o HubOptions) (string, error) {
-	if st, err := os.Stat(nameOrDir); err == nil && st.IsDir() {
-		return nameOrDir, nil
-	}
-	d, err := hub.Resolve(nameOrDir, hub.Options{Revision: o.Revision, Offline: o.Offline, CacheDir: o.CacheDir, Token: o.Token})
+// HubOptions configures Resolve's download of a Hub id.
+type HubOptions struct {
+	Revision string // "" = main
+	Offline  bool   // cache only
+	CacheDir string // "" = HF_HUB_CACHE, HF_HOME/hub or ~/.cache/huggingface/hub
+	Token    string // "" = $HF_TOKEN
+}
+
+// Resolve returns the model directory nameOrDir names, for the loaders and
+// tokenize.Load: a model directory itself; a training run's output
+// directory's final/ (pretraining) or best/ (NER) model; else the snapshot
+// of a Hub id ("org/name[@revision]") in the HuggingFace cache, downloaded
+// when missing (config.json, the weights, vocab.txt and the tokenizer
+// files). ctx cancels the download. The commands and pretrain resolve
+// models the same way.
+func Resolve(ctx context.Context, nameOrDir string, o HubOptions) (string, error) {
+	d, err := hub.Resolve(ctx, nameOrDir, hub.Options{Revision: o.Revision, Offline: o.Offline, CacheDir: o.CacheDir, Token: o.Token})
 	if err != nil {
 		return "", fmt.Errorf("bert: %w", err)
 	}
@@ -317,7 +312,7 @@ func load(vs *nn.VarStore, params []Param, prefix string, w map[string]safetenso
 			continue
 		}
 		wantShape := p.Tensor.MustSize()
-		if !equalShape(t.Shape, wantShape) {
+		if !slices.Equal(t.Shape, wantShape) {
 			if o.AllowNewHead && isHeadKey(p.Name) {
 				rep.Initialized = append(rep.Initialized, p.Name)
 				delete(src, p.Name)
@@ -393,18 +388,6 @@ func copyParams(params []Param, src map[string]safetensors.Tensor) (err error) {
 		}
 		return nil
 	})
-}
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // saveDir writes config.json (architectures set to arch) and

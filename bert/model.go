@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 
+	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/sugarme/gotch"
@@ -31,11 +32,9 @@ type Inputs struct {
 	TokenTypeIDs  *ts.Tensor
 }
 
-// Param is one named parameter; Name is the HF state-dict key.
-type Param struct {
-	Name   string
-	Tensor *ts.Tensor
-}
+// Param is one named parameter; Name is the HF state-dict key. It is the
+// optimizer's parameter type, so a model's Parameters go to optim as they are.
+type Param = optim.Param
 
 // Attention selects the attention kernel.
 type Attention int

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
 )
@@ -147,7 +148,7 @@ func (m *Model) SetPrecision(p Precision) error {
 		return fmt.Errorf("bert: precision %q: %s", p, wantPrecision)
 	}
 	if p == PrecisionFP16 && m.dev.Name != "CUDA" { // not IsCuda: that is true for a zero Device
-		return fmt.Errorf("bert: precision fp16 on device %s: %w", deviceName(m.dev), ErrFP16NeedsCUDA)
+		return fmt.Errorf("bert: precision fp16 on device %s: %w", torchutil.DeviceString(m.dev), ErrFP16NeedsCUDA)
 	}
 	m.prec = p
 	return nil
@@ -175,11 +176,3 @@ func (m *ForTokenClassification) SetPrecision(p Precision) error { return m.Bert
 
 // Precision returns the compute precision of forward passes.
 func (m *ForTokenClassification) Precision() Precision { return m.Bert.Precision() }
-
-// deviceName is d as torch spells it: "cpu", "cuda:0".
-func deviceName(d gotch.Device) string {
-	if d.Name == "CUDA" {
-		return fmt.Sprintf("cuda:%d", d.Value)
-	}
-	return strings.ToLower(d.Name)
-}

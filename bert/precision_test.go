@@ -281,10 +281,7 @@ func trainTiny(t *testing.T, p Precision, dev gotch.Device, steps int) (first, l
 	require.NoError(t, err)
 	s.Add(pt)
 	s.Add(lt)
-	var ps []optim.Param
-	for _, q := range m.Parameters() {
-		ps = append(ps, optim.Param{Name: q.Name, Tensor: q.Tensor})
-	}
+	ps := m.Parameters()
 	opt, err := optim.NewAdamW(ps, optim.DefaultAdamWOptions())
 	require.NoError(t, err)
 	defer opt.Close()

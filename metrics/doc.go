@@ -10,7 +10,7 @@
 // # Chunks
 //
 // A tag is PREFIX-TYPE or O. [Entities] turns a tag sequence into chunks
-// (entities) under a [Scheme] (IOB1, IOB2, IOE1, IOE2, IOBES, BILOU) and a
+// (entities) under a [Scheme] (IOB2, IOB1, IO, IOE1, IOE2, IOBES, BILOU) and a
 // [Mode]:
 //
 //   - [Conlleval]: the startOfChunk/endOfChunk rules of conlleval.pl,

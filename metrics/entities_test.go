@@ -201,11 +201,21 @@ func TestParse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, m.IOBES, s)
 	assert.Equal(t, "IOBES", s.String())
-	_, err = m.ParseScheme("bio")
+	s, err = m.ParseScheme("bio")
+	require.NoError(t, err)
+	assert.Equal(t, m.IOB2, s)
+	_, err = m.ParseScheme("bmewo")
 	assert.Error(t, err)
 	md, err := m.ParseMode("default")
 	require.NoError(t, err)
 	assert.Equal(t, m.Lenient, md)
 	_, err = m.ParseMode("x")
 	assert.Error(t, err)
+}
+
+func TestStrictIO(t *testing.T) {
+	tags := []string{"I-PER", "I-PER", "I-LOC", "O", "I-PER", "B-PER"}
+	assert.Equal(t, []m.Entity{{"PER", 0, 2}, {"LOC", 2, 3}, {"PER", 4, 5}}, m.Entities(tags, m.IO, m.Strict))
+	_, err := m.Evaluate([][]string{tags}, [][]string{tags}, m.Options{Scheme: m.IO, Mode: m.Strict})
+	assert.ErrorContains(t, err, "B-PER")
 }

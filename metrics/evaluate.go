@@ -17,7 +17,7 @@ type Options struct {
 
 // Validate reports an invalid field.
 func (o Options) Validate() error {
-	if o.Scheme < IOB2 || o.Scheme > BILOU {
+	if o.Scheme.Validate() != nil {
 		return fmt.Errorf("metrics: options: Scheme %d unknown", int(o.Scheme))
 	}
 	if o.Mode < Conlleval || o.Mode > Strict {

@@ -119,7 +119,7 @@ func FuzzEntities(f *testing.F) {
 	f.Add("U-A L-A B-A I-A L-A", 5, 2)
 	f.Fuzz(func(t *testing.T, s string, scheme, mode int) {
 		tags := strings.Fields(s)
-		sc, md := m.Scheme(((scheme%6)+6)%6), m.Mode(((mode%3)+3)%3)
+		sc, md := m.Scheme(((scheme%7)+7)%7), m.Mode(((mode%3)+3)%3)
 		for _, e := range m.Entities(tags, sc, md) {
 			if e.Start < 0 || e.End > len(tags) || e.Start >= e.End {
 				t.Fatalf("bad entity %v for %q", e, tags)

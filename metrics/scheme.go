@@ -6,22 +6,44 @@ import (
 	"unicode/utf8"
 )
 
-// Scheme is a chunk tagging scheme. The zero value is IOB2.
+// Scheme is a chunk tagging scheme: how a tag's prefix marks an entity's
+// position. The zero value is IOB2, the paper's scheme. The ner package
+// reads, converts and decodes tags with the same type.
 type Scheme int
 
 // The tagging schemes (Tjong Kim Sang and Veenstra 1999; Ratinov and Roth 2009).
 const (
-	IOB2  Scheme = iota // B- begins every chunk, I- continues it
-	IOB1                // I- for chunk tokens, B- only between adjacent chunks of one type
-	IOE1                // I- for chunk tokens, E- only ends a chunk followed by one of its type
-	IOE2                // E- ends every chunk, I- elsewhere inside
-	IOBES               // B- I- E- for multi-token chunks, S- for single tokens
-	BILOU               // IOBES with L for E and U for S
+	// IOB2 (BIO): B- on every entity's first word, I- on the rest.
+	IOB2 Scheme = iota
+	// IOB1: I- on every entity word; B- only on the first word of an entity
+	// that directly follows an entity of the same type (CoNLL-2003 original).
+	IOB1
+	// IO: I- on every entity word; adjacent entities of one type merge.
+	IO
+	// IOE1: I- on every entity word; E- only on the last word of an entity
+	// directly followed by an entity of the same type.
+	IOE1
+	// IOE2: E- on every entity's last word, I- on the rest.
+	IOE2
+	// IOBES: S- for single-word entities, else B-, I-…, E-.
+	IOBES
+	// BILOU: U- for single-word entities, else B-, I-…, L- (IOBES renamed).
+	BILOU
 )
 
-var schemeNames = [...]string{"IOB2", "IOB1", "IOE1", "IOE2", "IOBES", "BILOU"}
+var schemeNames = [...]string{IOB2: "IOB2", IOB1: "IOB1", IO: "IO", IOE1: "IOE1", IOE2: "IOE2", IOBES: "IOBES", BILOU: "BILOU"}
 
-// String returns the scheme's name, e.g. "IOB2".
+var schemePrefixes = [...][]string{
+	IOB2:  {"B", "I"},
+	IOB1:  {"B", "I"},
+	IO:    {"I"},
+	IOE1:  {"E", "I"},
+	IOE2:  {"E", "I"},
+	IOBES: {"B", "E", "I", "S"},
+	BILOU: {"B", "I", "L", "U"},
+}
+
+// String returns the scheme's name ("IOB2", …).
 func (s Scheme) String() string {
 	if s < 0 || int(s) >= len(schemeNames) {
 		return fmt.Sprintf("Scheme(%d)", int(s))
@@ -29,14 +51,61 @@ func (s Scheme) String() string {
 	return schemeNames[s]
 }
 
-// ParseScheme reads a scheme name, case-insensitively ("iob2", "IOBES", "bilou").
-func ParseScheme(name string) (Scheme, error) {
-	for i, n := range schemeNames {
-		if strings.EqualFold(n, name) {
-			return Scheme(i), nil
-		}
+// Validate reports whether s is one of the defined schemes.
+func (s Scheme) Validate() error {
+	if s < 0 || int(s) >= len(schemeNames) {
+		return fmt.Errorf("metrics: unknown scheme %d", int(s))
 	}
-	return 0, fmt.Errorf("metrics: unknown scheme %q (want one of %s)", name, strings.Join(schemeNames[:], ", "))
+	return nil
+}
+
+// Prefixes returns the sorted tag prefixes the scheme uses besides "O".
+func (s Scheme) Prefixes() []string {
+	if s.Validate() != nil {
+		return nil
+	}
+	return append([]string(nil), schemePrefixes[s]...)
+}
+
+// MarshalText writes the scheme's name, so that options and configs hold
+// "IOB2" rather than a number.
+func (s Scheme) MarshalText() ([]byte, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads a scheme name with ParseScheme.
+func (s *Scheme) UnmarshalText(b []byte) error {
+	v, err := ParseScheme(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// ParseScheme reads a scheme name, case-insensitively: IOB2 (also "BIO"),
+// IOB1, IO, IOE1, IOE2, IOBES (also "BIOES"), BILOU.
+func ParseScheme(name string) (Scheme, error) {
+	switch strings.ToUpper(strings.TrimSpace(name)) {
+	case "IOB2", "BIO":
+		return IOB2, nil
+	case "IOB1":
+		return IOB1, nil
+	case "IO":
+		return IO, nil
+	case "IOE1":
+		return IOE1, nil
+	case "IOE2":
+		return IOE2, nil
+	case "IOBES", "BIOES":
+		return IOBES, nil
+	case "BILOU":
+		return BILOU, nil
+	}
+	return 0, fmt.Errorf("metrics: unknown scheme %q (want IOB2, IOB1, IO, IOE1, IOE2, IOBES or BILOU)", name)
 }
 
 // Mode selects the chunking rules. The zero value is Conlleval.
@@ -293,8 +362,15 @@ type schemePatterns struct {
 	start, inside, stop []pattern
 }
 
-// strictSchemes are seqeval.scheme's IOB1 … BILOU classes (seqeval 1.2.2).
+// strictSchemes are seqeval.scheme's IOB1 … BILOU classes (seqeval 1.2.2);
+// IO, which seqeval lacks, chunks runs of I- of one type.
 var strictSchemes = [...]schemePatterns{
+	IO: {
+		allowed: pI | pO,
+		start:   []pattern{{pO, pI, anyTag}, {pI, pI, diff}},
+		inside:  []pattern{{pI, pI, same}},
+		stop:    []pattern{{pI, pO, anyTag}, {pI, pI, diff}},
+	},
 	IOB2: {
 		allowed: pI | pO | pB,
 		start:   []pattern{{pAny, pB, anyTag}},

@@ -4,107 +4,27 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/biobertpt-go/biobertpt/metrics"
 )
 
 // Scheme is a tagging scheme: how a tag's prefix marks an entity's position.
-// The zero value is IOB2, the paper's scheme.
-type Scheme int
+// It is metrics.Scheme, so corpora, training and scoring share one type.
+type Scheme = metrics.Scheme
 
+// The tagging schemes; see metrics.Scheme.
 const (
-	// IOB2 (BIO): B- on every entity's first word, I- on the rest.
-	IOB2 Scheme = iota
-	// IOB1: I- on every entity word; B- only on the first word of an entity
-	// that directly follows an entity of the same type (CoNLL-2003 original).
-	IOB1
-	// IO: I- on every entity word; adjacent entities of one type merge.
-	IO
-	// IOE1: I- on every entity word; E- only on the last word of an entity
-	// directly followed by an entity of the same type.
-	IOE1
-	// IOE2: E- on every entity's last word, I- on the rest.
-	IOE2
-	// IOBES: S- for single-word entities, else B-, I-…, E-.
-	IOBES
-	// BILOU: U- for single-word entities, else B-, I-…, L- (IOBES renamed).
-	BILOU
+	IOB2  = metrics.IOB2
+	IOB1  = metrics.IOB1
+	IO    = metrics.IO
+	IOE1  = metrics.IOE1
+	IOE2  = metrics.IOE2
+	IOBES = metrics.IOBES
+	BILOU = metrics.BILOU
 )
 
-var schemeNames = [...]string{IOB2: "IOB2", IOB1: "IOB1", IO: "IO", IOE1: "IOE1", IOE2: "IOE2", IOBES: "IOBES", BILOU: "BILOU"}
-
-var schemePrefixes = [...][]string{
-	IOB2:  {"B", "I"},
-	IOB1:  {"B", "I"},
-	IO:    {"I"},
-	IOE1:  {"E", "I"},
-	IOE2:  {"E", "I"},
-	IOBES: {"B", "E", "I", "S"},
-	BILOU: {"B", "I", "L", "U"},
-}
-
-// String returns the scheme's name ("IOB2", …).
-func (s Scheme) String() string {
-	if s < 0 || int(s) >= len(schemeNames) {
-		return fmt.Sprintf("Scheme(%d)", int(s))
-	}
-	return schemeNames[s]
-}
-
-// Validate reports whether s is one of the defined schemes.
-func (s Scheme) Validate() error {
-	if s < 0 || int(s) >= len(schemeNames) {
-		return fmt.Errorf("ner: unknown scheme %d", int(s))
-	}
-	return nil
-}
-
-// Prefixes returns the sorted tag prefixes the scheme uses besides "O".
-func (s Scheme) Prefixes() []string {
-	if s.Validate() != nil {
-		return nil
-	}
-	return append([]string(nil), schemePrefixes[s]...)
-}
-
-// MarshalText writes the scheme's name, so that options and configs hold
-// "IOB2" rather than a number.
-func (s Scheme) MarshalText() ([]byte, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText reads a scheme name with ParseScheme.
-func (s *Scheme) UnmarshalText(b []byte) error {
-	v, err := ParseScheme(string(b))
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
-}
-
-// ParseScheme reads a scheme name, case-insensitively: IOB2 (also "BIO"),
-// IOB1, IO, IOE1, IOE2, IOBES (also "BIOES"), BILOU.
-func ParseScheme(name string) (Scheme, error) {
-	switch strings.ToUpper(strings.TrimSpace(name)) {
-	case "IOB2", "BIO":
-		return IOB2, nil
-	case "IOB1":
-		return IOB1, nil
-	case "IO":
-		return IO, nil
-	case "IOE1":
-		return IOE1, nil
-	case "IOE2":
-		return IOE2, nil
-	case "IOBES", "BIOES":
-		return IOBES, nil
-	case "BILOU":
-		return BILOU, nil
-	}
-	return 0, fmt.Errorf("ner: unknown scheme %q (want IOB2, IOB1, IO, IOE1, IOE2, IOBES or BILOU)", name)
-}
+// ParseScheme reads a scheme name (metrics.ParseScheme).
+func ParseScheme(name string) (Scheme, error) { return metrics.ParseScheme(name) }
 
 // Span is one entity in a tag sequence: words [Start, End) of Type.
 // End is exclusive, as in Go slices (seqeval's is inclusive).

@@ -64,7 +64,7 @@ func (o TaggerOptions) Validate() error {
 		return fmt.Errorf("ner: tagger options: MaxLen %d: want >= 3", o.MaxLen)
 	case o.Stride < 0 || o.Stride >= o.MaxLen-2:
 		return fmt.Errorf("ner: tagger options: Stride %d: want 0 <= Stride < MaxLen-2 = %d", o.Stride, o.MaxLen-2)
-	case !validDevice(o.Device):
+	case !torchutil.ValidDevice(o.Device):
 		return fmt.Errorf("ner: tagger options: Device %q: want cpu, cuda or cuda:N", o.Device)
 	}
 	return nil
@@ -118,7 +118,7 @@ func loadTagger(dir string, tok *tokenize.Tokenizer, o TaggerOptions) (*Tagger, 
 	if o.Device == "" {
 		o.Device = "cpu"
 	}
-	if !validDevice(o.Device) {
+	if !torchutil.ValidDevice(o.Device) {
 		return nil, fmt.Errorf("ner: tagger options: Device %q: want cpu, cuda or cuda:N", o.Device)
 	}
 	t := &Tagger{tok: tok, reqs: make(chan taggerRequest), done: make(chan struct{})}

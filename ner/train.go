@@ -7,7 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
-	"strings"
+	"slices"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/bbshim"
@@ -276,7 +276,7 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 		if tr.state, err = taskState(ckpt); err != nil {
 			return nil, fmt.Errorf("ner: resume: %w", err)
 		}
-		if !equalStrings(tr.state.Labels, labels) {
+		if !slices.Equal(tr.state.Labels, labels) {
 			return nil, fmt.Errorf("ner: train: resume %s: checkpoint labels %v differ from the training data's %v", ckpt.Dir, tr.state.Labels, labels)
 		}
 		if tr.m, _, err = bert.LoadForTokenClassification(ckpt.Dir, bert.LoadOptions{Device: tr.dev, Labels: labels}); err != nil {
@@ -548,22 +548,4 @@ func freeModel(m interface{ Close() error }) {
 	if m != nil {
 		_ = m.Close()
 	}
-}
-
-// validDevice accepts "", "cpu", "cuda" and "cuda:N".
-func validDevice(d string) bool {
-	d = strings.ToLower(strings.TrimSpace(d))
-	if d == "" || d == "cpu" || d == "cuda" {
-		return true
-	}
-	n, ok := strings.CutPrefix(d, "cuda:")
-	if !ok || n == "" {
-		return false
-	}
-	for _, c := range n {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -135,7 +135,7 @@ func (tr *trainer) capture(back engine.Backward) (err error) {
 		}
 		tensors.DropAll(st.loss) // freed before the capture, not during it
 		st.loss = nil
-		return optim.ZeroGrads(tr.optimParams()) // forget the warmup's gradients
+		return optim.ZeroGrads(tr.m.Parameters()) // forget the warmup's gradients
 	}, func() (err error) {
 		in, labels := tr.staticInputs()
 		l, err = tr.lossBackward(in, labels, back)
@@ -148,15 +148,6 @@ func (tr *trainer) capture(back engine.Backward) (err error) {
 	}
 	st.loss, st.graph = l, g
 	return nil
-}
-
-// optimParams lists the model's parameters.
-func (tr *trainer) optimParams() []optim.Param {
-	var ps []optim.Param
-	for _, p := range tr.m.Parameters() {
-		ps = append(ps, optim.Param{Name: p.Name, Tensor: p.Tensor})
-	}
-	return ps
 }
 
 // staticInputs returns the static buffers as model inputs and labels.

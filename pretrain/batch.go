@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/biobertpt-go/biobertpt/internal/engine"
 )
 
 // Batch is one masked-LM micro-batch as plain row-major slices of shape
@@ -201,7 +203,7 @@ func (b *Batcher) At(p Position) (*Batch, error) {
 	if b.opts.PadToBlock {
 		seqLen = b.ds.BlockSize()
 	}
-	rng := rand.New(rand.NewPCG(b.opts.Seed, mix(0x6d61736b, uint64(p.Epoch), uint64(p.Batch)))) // "mask"
+	rng := rand.New(rand.NewPCG(b.opts.Seed, engine.Mix(0x6d61736b, uint64(p.Epoch), uint64(p.Batch)))) // "mask"
 	batch, err := b.m.Mask(ex, seqLen, rng)
 	if err != nil {
 		return nil, fmt.Errorf("pretrain: batcher: batch %v: %w", p, err)
@@ -233,21 +235,8 @@ func (b *Batcher) epochOrder(e int) []int32 {
 	for i := range b.order {
 		b.order[i] = int32(i)
 	}
-	r := rand.New(rand.NewPCG(b.opts.Seed, mix(0x73687566, uint64(e), 0))) // "shuf"
+	r := rand.New(rand.NewPCG(b.opts.Seed, engine.Mix(0x73687566, uint64(e), 0))) // "shuf"
 	r.Shuffle(n, func(i, j int) { b.order[i], b.order[j] = b.order[j], b.order[i] })
 	b.orderEpoch = e
 	return b.order
-}
-
-// mix hashes its arguments into one 64-bit seed (SplitMix64 finaliser).
-func mix(xs ...uint64) uint64 {
-	var h uint64 = 0x9e3779b97f4a7c15
-	for _, x := range xs {
-		h ^= x
-		h += 0x9e3779b97f4a7c15
-		h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9
-		h = (h ^ (h >> 27)) * 0x94d049bb133111eb
-		h ^= h >> 31
-	}
-	return h
 }

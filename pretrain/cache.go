@@ -18,6 +18,8 @@ import (
 	"runtime"
 	"strings"
 	"unsafe"
+
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 )
 
 // Vocab is what the data pipeline needs from a tokenizer's vocabulary.
@@ -697,17 +699,10 @@ func writeCache(ctx context.Context, path string, key [32]byte, sp Specials, fil
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("pretrain: cache: %w", err)
 	}
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-// syncDir makes a rename durable; failures are ignored (not all systems
-// can fsync a directory).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("pretrain: cache: %w", err)
 	}
+	return nil
 }
 
 func encodeChunk(enc Encoder, sp Specials, ch chunk) (r encoded) {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 	"github.com/sugarme/gotch"
@@ -161,7 +162,7 @@ func (e evalSet) batches(ctx context.Context, fn func(*Batch) error) error {
 			if buf, err = e.ds.Example(i, buf); err != nil {
 				return err
 			}
-			rng := rand.New(rand.NewPCG(e.seed, mix(0x6576616c, uint64(i)))) // "eval"
+			rng := rand.New(rand.NewPCG(e.seed, engine.Mix(0x6576616c, uint64(i)))) // "eval"
 			r, err := e.masker.Mask([][]int32{buf}, 0, rng)
 			if err != nil {
 				return fmt.Errorf("pretrain: evaluate: block %d: %w", i, err)

@@ -49,7 +49,7 @@ func loadModel(ctx context.Context, src modelSource, dev gotch.Device, seed int6
 		}
 		return m, tok, nil
 	}
-	dir, err := hub.ResolveContext(ctx, src.name, hub.Options{})
+	dir, err := hub.Resolve(ctx, src.name, hub.Options{})
 	if err != nil {
 		return nil, nil, fmt.Errorf("pretrain: model %s: %w", src.name, err)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -220,7 +219,3 @@ func (st *stage) fault(point string) {
 		f(point)
 	}
 }
-
-// keepAlive keeps x reachable until the deferred call runs (gotch frees
-// scalars from finalizers, possibly while a C call still reads them).
-func keepAlive(x any) { runtime.KeepAlive(x) }

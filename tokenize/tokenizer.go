@@ -1,7 +1,6 @@
 package tokenize
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -227,19 +226,4 @@ var errNoVocab = errors.New("no vocab.txt or tokenizer.json")
 func fileExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
-}
-
-func readLines(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	return out, sc.Err()
 }

@@ -34,6 +34,9 @@ func runEvalNER(e *env, args []string) error {
 	if *model == "" || *kind == "" || *data == "" || *out == "" || fs.NArg() > 0 {
 		return usagef("eval-ner %s", evalNERUsage)
 	}
+	if err := resolveModel(model); err != nil {
+		return err
+	}
 	c, err := readCorpus(*kind, *data, *lenient, *tagCol, *corpusScheme)
 	if err != nil {
 		return err

@@ -66,6 +66,9 @@ func runForward(e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", *input, err)
 	}
+	if err := resolveModel(model); err != nil {
+		return err
+	}
 	m, _, err := bert.FromPretrained(*model, h, bert.LoadOptions{Device: dev})
 	if err != nil {
 		return err

@@ -23,6 +23,9 @@ func runInfo(e *env, args []string) error {
 	if *model == "" || fs.NArg() > 0 {
 		return usagef("info -model DIR")
 	}
+	if err := resolveModel(model); err != nil {
+		return err
+	}
 	c, err := bert.LoadConfig(filepath.Join(*model, bert.ConfigFile))
 	if err != nil {
 		return err

@@ -11,7 +11,6 @@ import (
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/pretrain"
-	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 func init() {
@@ -70,11 +69,7 @@ func runPerplexity(e *env, args []string) error {
 	}
 	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
-	dir, err := hub.ResolveContext(ctx, *model, hub.Options{})
-	if err != nil {
-		return err
-	}
-	tok, err := tokenize.Load(dir)
+	dir, tok, err := cli.ResolveModel(ctx, *model, hub.Options{})
 	if err != nil {
 		return err
 	}

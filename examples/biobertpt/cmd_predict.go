@@ -38,6 +38,9 @@ func runPredict(e *env, args []string) error {
 	if *model == "" || fs.NArg() > 0 {
 		return usagef("predict %s", predictUsage)
 	}
+	if err := resolveModel(model); err != nil {
+		return err
+	}
 	if files.active(*format) {
 		return files.runModel(e, *model, ner.TaggerOptions{Device: *device, BatchSize: *batch, MaxLen: *maxLen}, *format)
 	}

@@ -64,6 +64,10 @@ func TestPretrainCommandTiny(t *testing.T) {
 	assert.Len(t, r, 3)
 	assert.Greater(t, r["tokens"], 0.0)
 	assert.InDelta(t, r["perplexity"], math.Exp(r["loss"]), 1e-6*r["perplexity"])
+	// the run directory names its final/ model
+	code, runOut, stderr := runCmd("perplexity", "-model", out, "-corpus", notes, "-block-size", "32", "-json")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, stdout, runOut)
 	code, stdout, _ = runCmd("perplexity", "-model", final, "-corpus", notes, "-block-size", "32")
 	require.Equal(t, 0, code)
 	assert.Contains(t, stdout, "perplexity")

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -143,11 +142,9 @@ func runTrainNER(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	modelDir := *model
-	if st, err := os.Stat(modelDir); err != nil || !st.IsDir() {
-		if modelDir, err = hub.Resolve(*model, hub.Options{}); err != nil {
-			return err
-		}
+	modelDir, err := hub.Resolve(context.Background(), *model, hub.Options{})
+	if err != nil {
+		return err
 	}
 	tokDir := *vocab
 	if tokDir == "" {

@@ -100,6 +100,9 @@ func runTrainSteps(e *env, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if err := resolveModel(model); err != nil {
+		return err
+	}
 	torchutil.ManualSeed(*seed)
 
 	var params []bert.Param
@@ -120,13 +123,9 @@ func runTrainSteps(e *env, args []string) error {
 		params = m.Parameters()
 		loss = func(in bert.Inputs, y *ts.Tensor) (*ts.Tensor, error) { return m.Loss(in, y, true) }
 	}
-	ops := make([]optim.Param, len(params))
-	for i, p := range params {
-		ops[i] = optim.Param{Name: p.Name, Tensor: p.Tensor}
-	}
 	ao := optim.DefaultAdamWOptions()
 	ao.WeightDecay = *wd
-	opt, err := optim.NewAdamW(ops, ao)
+	opt, err := optim.NewAdamW(params, ao)
 	if err != nil {
 		return err
 	}
@@ -146,7 +145,7 @@ func runTrainSteps(e *env, args []string) error {
 			return fmt.Errorf("step %d (batch %d): loss %v: %w", step+1, k, l, bert.ErrNonFinite)
 		}
 		if *clip > 0 {
-			if _, err := optim.ClipGradNorm(ops, *clip); err != nil {
+			if _, err := optim.ClipGradNorm(params, *clip); err != nil {
 				return fmt.Errorf("step %d: %w", step+1, err)
 			}
 		}

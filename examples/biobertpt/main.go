@@ -10,6 +10,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
@@ -117,4 +119,16 @@ func usagef(format string, a ...any) error {
 
 func main() {
 	os.Exit(run(&env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}, os.Args[1:]))
+}
+
+// resolveModel points *model at the model directory it names: a model
+// directory, a training run's output directory (its final/ or best/ model)
+// or a Hub id (hub.Resolve).
+func resolveModel(model *string) error {
+	dir, err := hub.Resolve(context.Background(), *model, hub.Options{})
+	if err != nil {
+		return err
+	}
+	*model = dir
+	return nil
 }

@@ -263,7 +263,7 @@ func stageFiles(corpora map[string][]string, s pretrain.Stage) []string {
 // perplexity loads the masked-LM model nameOrDir and evaluates it on files
 // with the training run's block size, masking rate and seed.
 func perplexity(ctx context.Context, nameOrDir string, files []string, o pretrain.TrainOptions, stderr io.Writer) (pretrain.PerplexityResult, error) {
-	dir, err := hub.ResolveContext(ctx, nameOrDir, hub.Options{Progress: stderr})
+	dir, err := hub.Resolve(ctx, nameOrDir, hub.Options{Progress: stderr})
 	if err != nil {
 		return pretrain.PerplexityResult{}, err
 	}

@@ -17,7 +17,7 @@ import (
 // torchutil.OOMHint (torchutil.WrapOOM: unchanged when err is no
 // allocation failure or already wraps torchutil.ErrOutOfMemory).
 func oomError(o Options, err error) error {
-	return torchutil.WrapOOM(err, fmt.Sprintf("bench: %s batch %d × %d on %s", o.Task, o.Batch, o.Seq, deviceString(o.Device)))
+	return torchutil.WrapOOM(err, fmt.Sprintf("bench: %s batch %d × %d on %s", o.Task, o.Batch, o.Seq, torchutil.DeviceString(o.Device)))
 }
 
 // OOMHintWriter returns a writer that copies to w and, after any write

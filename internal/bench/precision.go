@@ -8,6 +8,7 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/optim"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
 // ErrNoTF32 is returned for dtype tf32 when the linked libtorch is a
@@ -27,11 +28,11 @@ func setPrecision(o Options) (prec string, restore func(), err error) {
 			return "", nil, fmt.Errorf("bench: -dtype tf32: %w (the linked libtorch is CPU-only)", ErrNoTF32)
 		}
 		if !o.Device.IsCuda() {
-			return "", nil, fmt.Errorf("bench: -dtype tf32: TF32 applies to CUDA matmuls only (device %s)", deviceString(o.Device))
+			return "", nil, fmt.Errorf("bench: -dtype tf32: TF32 applies to CUDA matmuls only (device %s)", torchutil.DeviceString(o.Device))
 		}
 	case DTypeFP16: // refused before the model is built (bert checks it again)
 		if !o.Device.IsCuda() {
-			return "", nil, fmt.Errorf("bench: -dtype fp16: %w (device %s)", bert.ErrFP16NeedsCUDA, deviceString(o.Device))
+			return "", nil, fmt.Errorf("bench: -dtype fp16: %w (device %s)", bert.ErrFP16NeedsCUDA, torchutil.DeviceString(o.Device))
 		}
 	}
 	if !bbshim.CUDABuild() { // fp32 on a CPU build: libtorch's default, TF32 off

@@ -182,14 +182,14 @@ func run(o Options, prec string) (_ *Result, err error) {
 	dt := time.Since(t0)
 	ms := dt.Seconds() / float64(o.Steps) * 1000
 	if err := lim.Check(); err != nil {
-		return nil, fmt.Errorf("bench: %s batch %d × %d on %s after %d steps: %w", o.Task, o.Batch, o.Seq, deviceString(o.Device), o.Warmup+o.Steps, err)
+		return nil, fmt.Errorf("bench: %s batch %d × %d on %s after %d steps: %w", o.Task, o.Batch, o.Seq, torchutil.DeviceString(o.Device), o.Warmup+o.Steps, err)
 	}
 
 	res := &Result{
 		Task: o.Task, Batch: o.Batch, Seq: o.Seq, DType: o.DType, Attn: o.Attention,
 		MsPerStep:  round(ms, 3),
 		TokensPerS: round(float64(o.Batch*o.Seq)/(ms/1000), 1),
-		Device:     deviceName(o.Device),
+		Device:     hardwareName(o.Device),
 		Steps:      o.Steps, Warmup: o.Warmup, Dropout: r.cfg.HiddenDropoutProb,
 		Optim:           "adamw_biobertpt_" + r.opt.Implementation(),
 		MatmulPrecision: prec,
@@ -361,10 +361,7 @@ func newRunner(o Options) (_ *runner, err error) {
 	r.fusedQKV = model.FusedQKV()
 	r.sdpa = model.SDPA()
 	r.nParams = bert.NumParameters(params)
-	r.params = make([]optim.Param, len(params))
-	for i, p := range params {
-		r.params[i] = optim.Param{Name: p.Name, Tensor: p.Tensor}
-	}
+	r.params = params
 	ao := optim.DefaultAdamWOptions()
 	ao.Impl = o.AdamW
 	if r.opt, err = optim.NewAdamW(r.params, ao); err != nil {
@@ -517,14 +514,14 @@ func (r *runner) close() {
 	}
 }
 
-func deviceName(d gotch.Device) string {
+// hardwareName is the model name of the processor behind d (the GPU's or
+// the CPU's), for reports.
+func hardwareName(d gotch.Device) string {
 	if d.IsCuda() {
 		return gpuName(d.Value)
 	}
 	return cpuName()
 }
-
-func deviceString(d gotch.Device) string { return torchutil.DeviceString(d) }
 
 func round(x float64, digits int) float64 {
 	p := math.Pow(10, float64(digits))

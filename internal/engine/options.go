@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
 // Options are the training knobs every trainer shares, one name and type
@@ -163,7 +164,7 @@ func (o Options) Validate() error {
 		return bad("AdamEpsilon", o.AdamEpsilon, "> 0")
 	case !finite(o.MaxGradNorm) || !(o.MaxGradNorm >= 0):
 		return bad("MaxGradNorm", o.MaxGradNorm, ">= 0 (0 = no clipping)")
-	case !validDevice(o.Device):
+	case !torchutil.ValidDevice(o.Device):
 		return bad("Device", fmt.Sprintf("%q", o.Device), `"cpu", "cuda" or "cuda:N"`)
 	case !finite(o.MaxMemoryGiB) || !(o.MaxMemoryGiB >= 0):
 		return bad("MaxMemoryGiB", o.MaxMemoryGiB, ">= 0 (0 = no cap)")
@@ -178,24 +179,6 @@ func (o Options) Validate() error {
 		return fmt.Errorf("Precision: %w", err)
 	}
 	return nil
-}
-
-// validDevice accepts "", "cpu", "cuda" and "cuda:N" (any case).
-func validDevice(d string) bool {
-	d = strings.ToLower(strings.TrimSpace(d))
-	if d == "" || d == "cpu" || d == "cuda" {
-		return true
-	}
-	n, ok := strings.CutPrefix(d, "cuda:")
-	if !ok || n == "" {
-		return false
-	}
-	for _, c := range n {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // TotalSteps is the length of the run in optimizer steps for an epoch of

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
 // ManifestFile is the run manifest in a run's output directory.
@@ -68,18 +69,10 @@ func NewManifest(kind string, o Options) *Manifest {
 			"max_grad_norm": o.MaxGradNorm, "seed": o.Seed, "eval_each_epoch": o.EvalEachEpoch,
 		},
 		Runtime: map[string]any{
-			"device": deviceName(o.Device), "precision": string(o.Precision), "max_memory_gib": o.MaxMemoryGiB,
+			"device": torchutil.DeviceName(o.Device), "precision": string(o.Precision), "max_memory_gib": o.MaxMemoryGiB,
 			"log_steps": o.LogSteps, "save_steps": o.SaveSteps, "save_total_limit": o.SaveTotalLimit,
 		},
 	}
-}
-
-func deviceName(d string) string {
-	d = strings.ToLower(strings.TrimSpace(d))
-	if d == "" {
-		return "cpu"
-	}
-	return d
 }
 
 // ReadManifest reads dir's run.json.

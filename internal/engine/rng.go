@@ -1,7 +1,5 @@
 package engine
 
-import "runtime"
-
 // DropoutRule is how the engine seeds libtorch's generators, written to
 // every checkpoint's rng_state.
 const DropoutRule = `dropout: torch.manual_seed(splitmix64(seed, "drop", step, micro) >> 1) before each micro-batch`
@@ -29,7 +27,3 @@ func Mix(xs ...uint64) uint64 {
 	}
 	return h
 }
-
-// keepAlive keeps x reachable until the call (gotch frees scalars from
-// finalizers, possibly while a C call still reads them).
-func keepAlive(x any) { runtime.KeepAlive(x) }

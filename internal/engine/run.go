@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/sugarme/gotch"
@@ -230,9 +231,7 @@ func (r *Run) Start(m Model, task Task) (err error) {
 	r.spe = (r.nb + o.GradAccum - 1) / o.GradAccum
 	r.total = o.TotalSteps(r.spe)
 	r.sched = optim.LinearSchedule{BaseLR: o.LR, Warmup: o.Warmup(r.total), Total: r.total}
-	for _, p := range m.Parameters() {
-		r.params = append(r.params, optim.Param{Name: p.Name, Tensor: p.Tensor})
-	}
+	r.params = m.Parameters()
 	if r.opt, err = optim.NewAdamW(r.params, optim.AdamWOptions{Beta1: o.AdamBeta1, Beta2: o.AdamBeta2, Eps: o.AdamEpsilon, WeightDecay: o.WeightDecay}); err != nil {
 		return fmt.Errorf("%s: %w", r.cfg.Name, err)
 	}
@@ -482,11 +481,7 @@ func (r *Run) trainStep() (err error) {
 		p.n++
 	}
 	if r.cfg.Sync != nil {
-		ps := make([]bert.Param, len(r.params))
-		for i, q := range r.params {
-			ps[i] = bert.Param{Name: q.Name, Tensor: q.Tensor}
-		}
-		if err := r.cfg.Sync.SyncGradients(ps); err != nil {
+		if err := r.cfg.Sync.SyncGradients(r.params); err != nil {
 			return fmt.Errorf("%s: step %d: gradient sync: %w", r.cfg.Name, r.step+1, err)
 		}
 	}
@@ -517,7 +512,7 @@ func (r *Run) backward(g int) Backward {
 		if g != 1 {
 			sc := ts.FloatScalar(float64(g))
 			back, err = loss.DivScalar(sc, false)
-			keepAlive(sc)
+			runtime.KeepAlive(sc) // gotch frees scalars from finalizers, possibly while a C call still reads them
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", r.cfg.Name, err)
 			}

@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -21,7 +22,7 @@ func ExampleResolve() {
 	// "pucpr/biobertpt-clin" would be downloaded into the HF cache.
 	dir, _ := os.MkdirTemp("", "model")
 	defer os.RemoveAll(dir)
-	got, err := hub.Resolve(dir, hub.Options{})
+	got, err := hub.Resolve(context.Background(), dir, hub.Options{})
 	fmt.Println(got == dir, err)
 	// Output: true <nil>
 }

@@ -294,22 +294,47 @@ func ParseRepoID(s string) (repo, revision string, err error) {
 	return repo, revision, nil
 }
 
+// modelDir returns dir, or the model directory of a training run's output
+// directory dir (RunModelDirs).
+func modelDir(dir string) string {
+	if isFile(filepath.Join(dir, "config.json")) {
+		return dir
+	}
+	for _, sub := range RunModelDirs {
+		if d := filepath.Join(dir, sub); isFile(filepath.Join(d, "config.json")) {
+			return d
+		}
+	}
+	return dir
+}
+
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
+}
+
 // RepoFolderName is the cache folder of a model repository:
 // "models--" + the id with '/' replaced by "--".
 func RepoFolderName(repo string) string {
 	return "models--" + strings.ReplaceAll(repo, "/", "--")
 }
 
-// Resolve returns a local directory holding the model nameOrDir: nameOrDir
-// itself when it is an existing directory, else the snapshot directory of
-// the Hub repository nameOrDir ("org/name", "name", optionally
-// "@revision") in the HuggingFace cache, after downloading o.Files there.
-func Resolve(nameOrDir string, o Options) (dir string, err error) {
-	return ResolveContext(context.Background(), nameOrDir, o)
-}
+// RunModelDirs are the model directories inside a training run's output
+// directory that Resolve looks for, in order: pretraining's final model,
+// then NER fine-tuning's best one.
+var RunModelDirs = []string{"final", "best"}
 
-// ResolveContext is Resolve with a context that cancels the requests.
-func ResolveContext(ctx context.Context, nameOrDir string, o Options) (dir string, err error) {
+// Resolve returns the local model directory that nameOrDir names, the one
+// place a model name becomes a directory:
+//
+//   - a model directory (config.json inside): itself;
+//   - a training run's output directory (no config.json of its own): its
+//     first RunModelDirs entry holding a config.json, else itself (loading
+//     then reports what is missing);
+//   - otherwise a Hub repository id ("org/name", "name", optionally
+//     "@revision"): its snapshot directory in the HuggingFace cache, after
+//     downloading o.Files there; ctx cancels the requests.
+func Resolve(ctx context.Context, nameOrDir string, o Options) (dir string, err error) {
 	if nameOrDir == "" {
 		return "", errors.New("hub: empty model name")
 	}
@@ -317,7 +342,7 @@ func ResolveContext(ctx context.Context, nameOrDir string, o Options) (dir strin
 		if !st.IsDir() {
 			return "", fmt.Errorf("hub: %s is a file, want a model directory or a Hub repository id", nameOrDir)
 		}
-		return nameOrDir, nil
+		return modelDir(nameOrDir), nil
 	}
 	if err := o.Validate(); err != nil {
 		return "", err

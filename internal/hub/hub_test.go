@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -217,7 +218,7 @@ func TestResolveDownloadsIntoHFCacheLayout(t *testing.T) {
 	cache := env(t)
 	f := newFakeHub(t)
 	t.Setenv("HF_ENDPOINT", f.hub.URL)
-	dir, err := Resolve("org/tiny-bert", Options{})
+	dir, err := Resolve(context.Background(), "org/tiny-bert", Options{})
 	require.NoError(t, err)
 
 	repoDir := filepath.Join(cache, "models--org--tiny-bert")
@@ -246,7 +247,7 @@ func TestResolveDownloadsIntoHFCacheLayout(t *testing.T) {
 	// A second call downloads nothing: only metadata requests.
 	getsBefore := f.gets
 	cdnBefore := len(f.ranges)
-	dir2, err := Resolve("org/tiny-bert", Options{})
+	dir2, err := Resolve(context.Background(), "org/tiny-bert", Options{})
 	require.NoError(t, err)
 	assert.Equal(t, dir, dir2)
 	assert.Equal(t, getsBefore, f.gets)
@@ -256,17 +257,45 @@ func TestResolveDownloadsIntoHFCacheLayout(t *testing.T) {
 func TestResolveLocalDirectory(t *testing.T) {
 	env(t)
 	d := t.TempDir()
-	got, err := Resolve(d, Options{Endpoint: "http://127.0.0.1:1"})
+	got, err := Resolve(context.Background(), d, Options{Endpoint: "http://127.0.0.1:1"})
 	require.NoError(t, err)
 	assert.Equal(t, d, got)
 
 	file := filepath.Join(d, "config.json")
 	require.NoError(t, os.WriteFile(file, []byte("{}"), 0o644))
-	_, err = Resolve(file, Options{})
+	_, err = Resolve(context.Background(), file, Options{})
 	assert.ErrorContains(t, err, "is a file")
 
-	_, err = Resolve("./no/such/dir", Options{Offline: true})
+	_, err = Resolve(context.Background(), "./no/such/dir", Options{Offline: true})
 	assert.ErrorContains(t, err, "neither a local directory nor a Hub repository id")
+}
+
+func TestResolveRunDirectory(t *testing.T) {
+	env(t)
+	model := func(dir string) string {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"), []byte("{}"), 0o644))
+		return dir
+	}
+	pre := t.TempDir()
+	final := model(filepath.Join(pre, "final"))
+	model(filepath.Join(pre, "stage1", "final"))
+	ner := t.TempDir()
+	best := model(filepath.Join(ner, "best"))
+	plain := model(t.TempDir())
+	model(filepath.Join(plain, "final"))
+	empty := t.TempDir()
+	for _, tc := range []struct{ in, want string }{
+		{pre, final},   // a pretraining run: final/
+		{ner, best},    // an NER run: best/
+		{plain, plain}, // a model directory is itself, whatever it holds
+		{final, final}, // a run's model directory named directly
+		{empty, empty}, // nothing to pick: loading reports what is missing
+	} {
+		got, err := Resolve(context.Background(), tc.in, Options{Offline: true})
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
 }
 
 func TestResolveFallsBackToPytorchBin(t *testing.T) {
@@ -274,7 +303,7 @@ func TestResolveFallsBackToPytorchBin(t *testing.T) {
 	f := newFakeHub(t)
 	delete(f.files[commit2], "model.safetensors")
 	f.files[commit2]["pytorch_model.bin"] = weights(5000)
-	dir, err := Resolve("org/tiny-bert", f.opts())
+	dir, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.NoError(t, err)
 	assert.Equal(t, weights(5000), readSnap(t, dir, "pytorch_model.bin"))
 	_, err = os.Stat(filepath.Join(cache, "models--org--tiny-bert", ".no_exist", commit2, "model.safetensors"))
@@ -292,7 +321,7 @@ func TestResolveMissingRequiredFiles(t *testing.T) {
 			env(t)
 			f := newFakeHub(t)
 			delete(f.files[commit2], tc.drop)
-			_, err := Resolve("org/tiny-bert", f.opts())
+			_, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -308,7 +337,7 @@ func TestResolveHTTPErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env(t)
 			f := newFakeHub(t)
-			_, err := Resolve(tc.id, f.opts())
+			_, err := Resolve(context.Background(), tc.id, f.opts())
 			assert.ErrorContains(t, err, tc.want)
 		})
 	}
@@ -318,16 +347,16 @@ func TestResolveToken(t *testing.T) {
 	env(t)
 	f := newFakeHub(t)
 	f.token = "hf_secret"
-	_, err := Resolve("org/tiny-bert", f.opts())
+	_, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.ErrorContains(t, err, "repository not found or gated: set HF_TOKEN (HTTP 401")
 
 	t.Setenv("HF_TOKEN", "hf_wrong")
-	_, err = Resolve("org/tiny-bert", f.opts())
+	_, err = Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.ErrorContains(t, err, "check that HF_TOKEN has access")
 
 	t.Setenv("HF_TOKEN", "hf_secret")
 	f.hubAuth, f.cdnAuth = nil, nil
-	dir, err := Resolve("org/tiny-bert", f.opts())
+	dir, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.NoError(t, err)
 	assert.Equal(t, f.files[commit2]["model.safetensors"], readSnap(t, dir, "model.safetensors"))
 	require.NotEmpty(t, f.hubAuth)
@@ -344,7 +373,7 @@ func TestResolveResumesAfterDroppedConnection(t *testing.T) {
 	cache := env(t)
 	f := newFakeHub(t)
 	f.dropAfter = 70_000
-	_, err := Resolve("org/tiny-bert", f.opts())
+	_, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.ErrorContains(t, err, "partial file kept")
 
 	w := f.files[commit2]["model.safetensors"]
@@ -356,7 +385,7 @@ func TestResolveResumesAfterDroppedConnection(t *testing.T) {
 	_, err = os.Stat(filepath.Join(repoDir, "snapshots", commit2, "model.safetensors"))
 	assert.True(t, os.IsNotExist(err), "no partial file in snapshots")
 
-	dir, err := Resolve("org/tiny-bert", f.opts())
+	dir, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.NoError(t, err)
 	assert.Equal(t, w, readSnap(t, dir, "model.safetensors"))
 	assert.Equal(t, "bytes=70000-", f.ranges[len(f.ranges)-1])
@@ -370,7 +399,7 @@ func TestResolveRetriesWithinOneCall(t *testing.T) {
 	f.dropAfter = 1234
 	o := f.opts()
 	o.Retries = 1
-	dir, err := Resolve("org/tiny-bert", o)
+	dir, err := Resolve(context.Background(), "org/tiny-bert", o)
 	require.NoError(t, err)
 	assert.Equal(t, f.files[commit2]["model.safetensors"], readSnap(t, dir, "model.safetensors"))
 	assert.Equal(t, []string{"", "bytes=1234-"}, f.ranges)
@@ -380,10 +409,10 @@ func TestResolveServerIgnoringRangeRestarts(t *testing.T) {
 	env(t)
 	f := newFakeHub(t)
 	f.dropAfter = 5000
-	_, err := Resolve("org/tiny-bert", f.opts())
+	_, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.Error(t, err)
 	f.ignoreRange = true
-	dir, err := Resolve("org/tiny-bert", f.opts())
+	dir, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.NoError(t, err)
 	assert.Equal(t, "bytes=5000-", f.ranges[len(f.ranges)-1])
 	assert.Equal(t, f.files[commit2]["model.safetensors"], readSnap(t, dir, "model.safetensors"))
@@ -393,7 +422,7 @@ func TestResolveChecksumMismatch(t *testing.T) {
 	cache := env(t)
 	f := newFakeHub(t)
 	f.corrupt = true
-	_, err := Resolve("org/tiny-bert", f.opts())
+	_, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.ErrorContains(t, err, "checksum mismatch: sha256")
 	require.ErrorContains(t, err, "model.safetensors")
 	repoDir := filepath.Join(cache, "models--org--tiny-bert")
@@ -411,7 +440,7 @@ func TestResolveStalledDownload(t *testing.T) {
 	f.stall = time.Second
 	o := f.opts()
 	o.DownloadTimeout = 100 * time.Millisecond
-	_, err := Resolve("org/tiny-bert", o)
+	_, err := Resolve(context.Background(), "org/tiny-bert", o)
 	assert.ErrorContains(t, err, "download stalled")
 }
 
@@ -420,7 +449,7 @@ func TestResolveRevisions(t *testing.T) {
 	f := newFakeHub(t)
 	repoDir := filepath.Join(cache, "models--org--tiny-bert")
 
-	dir, err := Resolve("org/tiny-bert@v1", f.opts())
+	dir, err := Resolve(context.Background(), "org/tiny-bert@v1", f.opts())
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(repoDir, "snapshots", commit1), dir)
 	assert.JSONEq(t, `{"hidden_size": 8, "v": 1}`, string(readSnap(t, dir, "config.json")))
@@ -430,7 +459,7 @@ func TestResolveRevisions(t *testing.T) {
 
 	o := f.opts()
 	o.Revision = commit2
-	dir, err = Resolve("org/tiny-bert", o)
+	dir, err = Resolve(context.Background(), "org/tiny-bert", o)
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(repoDir, "snapshots", commit2), dir)
 	_, err = os.Stat(filepath.Join(repoDir, "refs", commit2))
@@ -438,7 +467,7 @@ func TestResolveRevisions(t *testing.T) {
 
 	// A cached commit needs no request at all.
 	heads := f.heads
-	_, err = Resolve("org/tiny-bert@"+commit2, f.opts())
+	_, err = Resolve(context.Background(), "org/tiny-bert@"+commit2, f.opts())
 	require.NoError(t, err)
 	assert.Equal(t, heads, f.heads)
 }
@@ -446,41 +475,41 @@ func TestResolveRevisions(t *testing.T) {
 func TestResolveOffline(t *testing.T) {
 	env(t)
 	f := newFakeHub(t)
-	_, err := Resolve("org/tiny-bert", Options{Endpoint: f.hub.URL, Offline: true})
+	_, err := Resolve(context.Background(), "org/tiny-bert", Options{Endpoint: f.hub.URL, Offline: true})
 	require.ErrorContains(t, err, "offline mode (HF_HUB_OFFLINE=1): org/tiny-bert@main is not in the cache")
 
-	want, err := Resolve("org/tiny-bert", f.opts())
+	want, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.NoError(t, err)
 	f.hub.Close()
 	f.cdn.Close()
 	t.Setenv("HF_HUB_OFFLINE", "1")
-	got, err := Resolve("org/tiny-bert", Options{Endpoint: f.hub.URL})
+	got, err := Resolve(context.Background(), "org/tiny-bert", Options{Endpoint: f.hub.URL})
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
-	got, err = Resolve("org/tiny-bert@"+commit2, Options{})
+	got, err = Resolve(context.Background(), "org/tiny-bert@"+commit2, Options{})
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
-	_, err = Resolve("org/tiny-bert@v1", Options{})
+	_, err = Resolve(context.Background(), "org/tiny-bert@v1", Options{})
 	assert.ErrorContains(t, err, "org/tiny-bert@v1 is not in the cache")
-	_, err = Resolve("org/tiny-bert", Options{Files: []File{{Name: "extra.bin"}}})
+	_, err = Resolve(context.Background(), "org/tiny-bert", Options{Files: []File{{Name: "extra.bin"}}})
 	assert.ErrorContains(t, err, "extra.bin is not in the cache")
 }
 
 func TestResolveUnreachableHubUsesCache(t *testing.T) {
 	env(t)
 	f := newFakeHub(t)
-	want, err := Resolve("org/tiny-bert", f.opts())
+	want, err := Resolve(context.Background(), "org/tiny-bert", f.opts())
 	require.NoError(t, err)
 	f.hub.Close()
 	var log bytes.Buffer
 	o := f.opts()
 	o.Progress = &log
-	got, err := Resolve("org/tiny-bert", o)
+	got, err := Resolve(context.Background(), "org/tiny-bert", o)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
 	assert.Contains(t, log.String(), "using cached")
 
-	_, err = Resolve("org/tiny-bert@v1", o)
+	_, err = Resolve(context.Background(), "org/tiny-bert@v1", o)
 	assert.Error(t, err)
 }
 
@@ -490,12 +519,12 @@ func TestResolveProgress(t *testing.T) {
 	var log bytes.Buffer
 	o := f.opts()
 	o.Progress = &log
-	_, err := Resolve("org/tiny-bert", o)
+	_, err := Resolve(context.Background(), "org/tiny-bert", o)
 	require.NoError(t, err)
 	assert.Regexp(t, `model\.safetensors  200\.0 kB / 200\.0 kB  100%  .*B/s`, log.String())
 	assert.Contains(t, log.String(), "config.json")
 	log.Reset()
-	_, err = Resolve("org/tiny-bert", o)
+	_, err = Resolve(context.Background(), "org/tiny-bert", o)
 	require.NoError(t, err)
 	assert.Contains(t, log.String(), "model.safetensors: cached (200.0 kB)")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -608,7 +609,7 @@ func (a *AdamW) LoadStateDict(state map[string]*ts.Tensor, steps int64) (err err
 			if err != nil {
 				return fail(err)
 			}
-			if !equalShape(got, want) {
+			if !slices.Equal(got, want) {
 				return fail(fmt.Errorf("%s%s: shape %v, want %v", p.Name, []string{KeyExpAvg, KeyExpAvgSq}[j], got, want))
 			}
 			// to(param) with copy=true: a fresh tensor on the parameter's
@@ -684,18 +685,6 @@ func scalarTensor(v float64, dev gotch.Device) (*ts.Tensor, error) {
 		return nil, err
 	}
 	return t.Squeeze(true)
-}
-
-func equalShape(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // dropResult drops the extra handle an out= op returns (it shares the out

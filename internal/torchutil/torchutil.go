@@ -17,13 +17,9 @@ func ParseDevice(s string) (gotch.Device, error) {
 	case name == "cpu":
 		return gotch.CPU, nil
 	case name == "cuda" || strings.HasPrefix(name, "cuda:"):
-		idx := 0
-		if rest, ok := strings.CutPrefix(name, "cuda:"); ok {
-			n, err := strconv.Atoi(rest)
-			if err != nil || n < 0 {
-				return gotch.Device{}, fmt.Errorf("torchutil: device %q: bad CUDA index", s)
-			}
-			idx = n
+		idx, ok := cudaIndex(name)
+		if !ok {
+			return gotch.Device{}, fmt.Errorf("torchutil: device %q: bad CUDA index", s)
 		}
 		if !gotch.CUDA.IsAvailable() {
 			return gotch.Device{}, fmt.Errorf("torchutil: device %q: CUDA is not available in this libtorch build", s)
@@ -34,6 +30,42 @@ func ParseDevice(s string) (gotch.Device, error) {
 		return gotch.CudaBuilder(uint(idx)), nil
 	}
 	return gotch.Device{}, fmt.Errorf("torchutil: device %q: want cpu, cuda or cuda:N", s)
+}
+
+// cudaIndex returns N of a lower-cased "cuda" (0) or "cuda:N" (N decimal
+// digits); ok is false for any other name.
+func cudaIndex(name string) (idx int, ok bool) {
+	if name == "cuda" {
+		return 0, true
+	}
+	rest, ok := strings.CutPrefix(name, "cuda:")
+	if !ok || rest == "" || strings.Trim(rest, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	return n, err == nil
+}
+
+// ValidDevice reports whether s is a device name ParseDevice reads ("cpu",
+// "cuda", "cuda:N", any case) or "" (the default, cpu), without asking
+// whether the device exists: options are validated on machines without it.
+func ValidDevice(s string) bool {
+	name := strings.ToLower(strings.TrimSpace(s))
+	if name == "" || name == "cpu" {
+		return true
+	}
+	_, ok := cudaIndex(name)
+	return ok
+}
+
+// DeviceName is s as run manifests record it: trimmed, lower-cased, "" as
+// "cpu".
+func DeviceName(s string) string {
+	name := strings.ToLower(strings.TrimSpace(s))
+	if name == "" {
+		return "cpu"
+	}
+	return name
 }
 
 // DeviceString formats a device the way ParseDevice reads it.

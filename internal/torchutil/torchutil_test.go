@@ -32,6 +32,27 @@ func TestParseDevice(t *testing.T) {
 	}
 }
 
+func TestValidDevice(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		valid bool
+		name  string
+	}{
+		{"", true, "cpu"},
+		{" CPU ", true, "cpu"},
+		{"cuda", true, "cuda"},
+		{"CUDA:12", true, "cuda:12"},
+		{"cuda:", false, "cuda:"},
+		{"cuda:x", false, "cuda:x"},
+		{"cuda:-1", false, "cuda:-1"},
+		{"cuda:+1", false, "cuda:+1"},
+		{"gpu", false, "gpu"},
+	} {
+		assert.Equal(t, tc.valid, ValidDevice(tc.in), tc.in)
+		assert.Equal(t, tc.name, DeviceName(tc.in), tc.in)
+	}
+}
+
 func TestSameDevice(t *testing.T) {
 	assert.True(t, SameDevice(gotch.CPU, gotch.Device{Name: "CPU", Value: 1}))
 	assert.False(t, SameDevice(gotch.CPU, gotch.CudaBuilder(0)))
