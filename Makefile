@@ -5,7 +5,7 @@ GO ?= go
 
 ## setup: find libtorch (installing Debian's libtorch-dev when needed), prepare the patched gotch, compile it once
 setup:
-	$(GO) run ./internal/setup
+	$(GO) run ./examples/setup
 
 ## build: the biobertpt command-line program into bin/
 build: setup

@@ -73,7 +73,7 @@ func weightsFile(dir string) (string, error) {
 	if _, err := os.Stat(filepath.Join(dir, SafetensorsFile+".index.json")); err == nil {
 		return "", fmt.Errorf("bert: load %s: sharded checkpoints (model.safetensors.index.json) are not supported", dir)
 	}
-	return "", fmt.Errorf("bert: load %s: no %s or %s: %w", dir, SafetensorsFile, TorchFile, os.ErrNotExist)
+	return "", fmt.Errorf("bert: load %s: no %s or %s: %w: %w", dir, SafetensorsFile, TorchFile, torchutil.ErrModelNotFound, os.ErrNotExist)
 }
 
 // ReadWeights reads a weights file (safetensors or PyTorch pickle, zip or
@@ -383,7 +383,7 @@ func load(vs *nn.VarStore, params []Param, prefix string, w map[string]safetenso
 		problems = append(problems, "unexpected "+strings.Join(q, ", "))
 	}
 	if len(problems) > 0 {
-		return nil, fmt.Errorf("bert: load %s: %s", filepath.Base(file), strings.Join(problems, "; "))
+		return nil, fmt.Errorf("bert: load %s: %s: %w", filepath.Base(file), strings.Join(problems, "; "), torchutil.ErrMismatch)
 	}
 	used := make(map[string]safetensors.Tensor, len(src))
 	for n, t := range src {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"os"
 	"sort"
 
@@ -141,7 +142,7 @@ func knownKeys() map[string]bool {
 func LoadConfig(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("bert: config: %w", err)
+		return nil, fmt.Errorf("bert: config: %w", torchutil.NotFound(err))
 	}
 	c := DefaultConfig()
 	b = bytes.TrimPrefix(b, []byte("\uFEFF")) // a byte order mark from a Windows editor

@@ -71,8 +71,10 @@
 //
 // Errors: the patched gotch that setup prepares panics where stock gotch
 // calls log.Fatal; every exported method recovers such a panic into its
-// error, and an allocation failure can be recognised with
-// internal/torchutil's IsOOM.
+// error. Callers branch with errors.Is on ErrOutOfMemory (or
+// IsOutOfMemory, which also knows libtorch's raw messages),
+// ErrModelNotFound, ErrMismatch and ErrCancelled; ner and pretrain wrap
+// the same values.
 //
 // Threads and memory: every exported method locks its goroutine to the OS
 // thread for its duration (libtorch grad mode is per thread), drops every

@@ -189,7 +189,7 @@ func (m *Model) checkInputs(s *tensors.Scope, in Inputs) (ids, mask, types *ts.T
 		return nil, nil, nil, fmt.Errorf("bert: inputs: input_ids shape %v, want (batch ≥ 1, length ≥ 1)", shape)
 	}
 	if shape[1] > int64(m.cfg.MaxPositionEmbeddings) {
-		return nil, nil, nil, fmt.Errorf("bert: inputs: length %d exceeds max_position_embeddings %d", shape[1], m.cfg.MaxPositionEmbeddings)
+		return nil, nil, nil, fmt.Errorf("bert: inputs: length %d exceeds max_position_embeddings %d: %w", shape[1], m.cfg.MaxPositionEmbeddings, torchutil.ErrMismatch)
 	}
 	prep := func(name string, t *ts.Tensor, limit int64) (*ts.Tensor, error) {
 		if t.DType() != gotch.Int64 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
 // TaggerInfo describes a loaded Tagger: what a service reports about the
@@ -73,7 +75,7 @@ func (t *Tagger) CountTokens(text string) int {
 // and tags nothing; a forward pass already running is not interrupted.
 func (t *Tagger) PredictTexts(ctx context.Context, texts []string) ([][]Entity, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("ner: predict texts: %w", err)
+		return nil, fmt.Errorf("ner: predict texts: %w", torchutil.Cancelled(err))
 	}
 	var (
 		words [][]string

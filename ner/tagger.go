@@ -124,7 +124,7 @@ type taggerReply struct {
 func Load(dir string, o TaggerOptions) (*Tagger, error) {
 	tok, err := tokenize.Load(dir)
 	if err != nil {
-		return nil, fmt.Errorf("ner: load tagger %s: %w", dir, err)
+		return nil, fmt.Errorf("ner: load tagger %s: %w", dir, torchutil.NotFound(err))
 	}
 	return loadTagger(dir, tok, o)
 }
@@ -230,11 +230,11 @@ func (t *Tagger) loadModel(dir string, o TaggerOptions) (m *bert.ForTokenClassif
 	}
 	if o.MaxLen > cfg.MaxPositionEmbeddings {
 		freeModel(m)
-		return nil, dev, fmt.Errorf("ner: tagger options: MaxLen %d > the model's max_position_embeddings %d", o.MaxLen, cfg.MaxPositionEmbeddings)
+		return nil, dev, fmt.Errorf("ner: tagger options: MaxLen %d > the model's max_position_embeddings %d: %w", o.MaxLen, cfg.MaxPositionEmbeddings, torchutil.ErrMismatch)
 	}
 	if v := t.tok.VocabSize(); v > cfg.VocabSize {
 		freeModel(m)
-		return nil, dev, fmt.Errorf("ner: load tagger %s: tokenizer has %d tokens but the model's vocab_size is %d", dir, v, cfg.VocabSize)
+		return nil, dev, fmt.Errorf("ner: load tagger %s: tokenizer has %d tokens but the model's vocab_size is %d: %w", dir, v, cfg.VocabSize, torchutil.ErrMismatch)
 	}
 	t.labels, t.scheme, t.opts = labels, schemeOfLabels(labels), o
 	return m, dev, nil

@@ -196,6 +196,7 @@ func TestLoadTaggerErrors(t *testing.T) {
 	dir := saveFreshModel(t, tok, tinyConfig(tok, 0.1), []string{"O", "B-C", "I-C"}, -1)
 	_, err = Load(dir, TaggerOptions{MaxLen: 1000})
 	assert.ErrorContains(t, err, "max_position_embeddings")
+	assert.ErrorIs(t, err, bert.ErrMismatch)
 	_, err = Load(dir, TaggerOptions{Device: "gpu"})
 	assert.ErrorContains(t, err, "Device")
 	_, err = Load(dir, TaggerOptions{MaxLen: 16, Stride: 20})

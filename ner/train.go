@@ -307,10 +307,10 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 		tr.state = trainerState{Labels: labels, BestF1: -1, Scheme: o.Scheme}
 	}
 	if maxPos := tr.m.Config().MaxPositionEmbeddings; o.MaxLen > maxPos {
-		return nil, fmt.Errorf("ner: train options: MaxLen %d > the model's max_position_embeddings %d", o.MaxLen, maxPos)
+		return nil, fmt.Errorf("ner: train options: MaxLen %d > the model's max_position_embeddings %d: %w", o.MaxLen, maxPos, torchutil.ErrMismatch)
 	}
 	if v := tok.VocabSize(); v > tr.m.Config().VocabSize {
-		return nil, fmt.Errorf("ner: train: the tokenizer has %d tokens but the model's vocab_size is %d", v, tr.m.Config().VocabSize)
+		return nil, fmt.Errorf("ner: train: the tokenizer has %d tokens but the model's vocab_size is %d: %w", v, tr.m.Config().VocabSize, torchutil.ErrMismatch)
 	}
 	var em engine.Model = tr.m
 	if o.CRF {
@@ -626,7 +626,7 @@ func (tr *trainer) evaluate(d corpusData) (*Evaluation, error) {
 		return nil, fmt.Errorf("ner: evaluate: %w", err)
 	}
 	ev, err := tr.evaluateShared(tr.m, d, w)
-	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, batch %d × %d on %s (lower -eval-batch)",
+	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, evaluation batch %d × %d on %s",
 		tr.o.EvalBatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
 }
 

@@ -35,7 +35,7 @@ func init() {
 
 // runSetupCmd re-runs detection and the (idempotent) preparation of the
 // patched gotch, then reports what the running binary sees. Preparing a
-// new libtorch needs a rebuild: "make setup" (go run ./internal/setup).
+// new libtorch needs a rebuild: "make setup" (go run ./examples/setup).
 func runSetupCmd(e *env, args []string) error {
 	fs := newFlags(e, "setup", "[-no-apt]")
 	noApt := fs.Bool("no-apt", false, "never run apt-get install")

@@ -91,7 +91,7 @@ func run(e *env, args []string) int {
 func runCommand(c command, e *env, args []string) (err error) {
 	defer func() {
 		if err != nil {
-			err = torchutil.WrapOOM(err, c.name)
+			err = cli.WithOOMFlagHint(torchutil.WrapOOM(err, c.name))
 		}
 	}()
 	defer torchutil.Recover(&err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,7 +21,8 @@ func TestRunCommandRecovers(t *testing.T) {
 	err := runCommand(oom, &env{}, nil)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, torchutil.ErrOutOfMemory)
-	assert.ErrorContains(t, err, "boom: out of memory: reduce the batch size (-batch)")
+	assert.ErrorContains(t, err, "boom: out of memory: reduce the batch size and use gradient accumulation")
+	assert.ErrorContains(t, err, "\n"+cli.OOMFlagHint, "the command adds its flags")
 
 	other := command{name: "bad", run: func(*env, []string) error { panic("index out of range") }}
 	err = runCommand(other, &env{}, nil)

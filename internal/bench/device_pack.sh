@@ -12,7 +12,7 @@
 #     mode (every build after setup).
 # Run from the project root; carry the folder it prints:
 #   bash internal/bench/device_pack.sh && cp ../shared/bench/hf_bench.py .device/
-# On the GPU machine: source .device/env.sh && go run ./internal/setup && …
+# On the GPU machine: source .device/env.sh && go run ./examples/setup && …
 set -euo pipefail
 out=${1:-.device}
 mkdir -p "$out"

@@ -47,7 +47,7 @@
 //
 // On CUDA, peak_mem_gib is torch.cuda.max_memory_allocated() and
 // peak_reserved_gib max_memory_reserved(), read through the bbshim package
-// that internal/setup installs into the patched gotch (the peak is reset
+// that examples/setup installs into the patched gotch (the peak is reset
 // before the model is built and read after the timed steps, as
 // hf_bench.py does; peak_mem_kind "cuda_max_memory_allocated"). When the
 // shim was built without the allocator statistics (no CUDA runtime headers

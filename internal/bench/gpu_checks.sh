@@ -33,7 +33,7 @@ step() { # step NAME COMMAND...: run, keep the output and the status
   echo "$name: exit $?" | tee -a "$out/summary.txt" >&2
 }
 
-step setup go run ./internal/setup
+step setup go run ./examples/setup
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >"$out/gpu.txt" 2>&1
 python3 -c 'import torch, transformers; print("torch", torch.__version__, "cuda", torch.version.cuda, "transformers", transformers.__version__)' >"$out/versions.txt" 2>&1
 

@@ -12,7 +12,7 @@ source .device/env.sh
 unset GOFLAGS # the shared pack.sh's env.sh sets -mod=mod, which go.work refuses
 # setup installs the bbshim package (TF32 switch, fused AdamW, CUDA
 # allocator stats) into the patched gotch; no build tags or flags needed.
-go run ./internal/setup >&2 || exit 1
+go run ./examples/setup >&2 || exit 1
 go build -o /tmp/biobertpt ./examples/biobertpt || exit 1
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2
 

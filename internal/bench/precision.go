@@ -17,7 +17,7 @@ var ErrNoTF32 = errors.New("tf32 needs a CUDA libtorch")
 
 // setPrecision applies o.DType's matmul precision and returns its
 // hf_bench.py name and a function that restores the previous setting. TF32
-// goes through the bbshim package that internal/setup installs into the
+// goes through the bbshim package that examples/setup installs into the
 // patched gotch (at::globalContext().setAllowTF32CuBLAS/CuDNN). bf16 keeps
 // fp32 matmuls at "highest" for what stays in float32; its bf16 compute is
 // the model's precision (modelPrecision).

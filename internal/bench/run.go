@@ -442,7 +442,7 @@ func (r *runner) step() error {
 // loss.
 func (r *runner) capture() (g *bbshim.Graph, err error) {
 	if !bbshim.HasGraphs() { // run has refused a non-CUDA device
-		return nil, errors.New("CUDA graphs are not compiled into bbshim (needs a CUDA libtorch and the CUDA runtime headers at setup: set $CUDA_HOME and run go run ./internal/setup)")
+		return nil, errors.New("CUDA graphs are not compiled into bbshim (needs a CUDA libtorch and the CUDA runtime headers at setup: set $CUDA_HOME and run go run ./examples/setup)")
 	}
 	if impl := r.opt.Implementation(); impl != optim.ImplFused {
 		return nil, fmt.Errorf("needs the fused AdamW, have %s (libtorch >= 2.0)", impl)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"io"
 	"os"
 	"path/filepath"
@@ -72,4 +73,19 @@ func WriteJSON(path string, v any) error {
 		return err
 	}
 	return atomicfile.WriteBytes(path, append(b, '\n'))
+}
+
+// OOMFlagHint is what the commands add to an out-of-memory error: the
+// library's error says what ran and advises a smaller batch with gradient
+// accumulation in its own terms; this names the flags that do it.
+const OOMFlagHint = "flags: a smaller -batch with a larger -grad-accum keeps the effective batch; -eval-batch sizes evaluation; -max-memory sets the cap"
+
+// WithOOMFlagHint returns err with OOMFlagHint appended on a line of its
+// own when err reports an out-of-memory condition (torchutil.IsOOM), else
+// err unchanged; errors.Is still sees everything err wraps.
+func WithOOMFlagHint(err error) error {
+	if !torchutil.IsOOM(err) {
+		return err
+	}
+	return fmt.Errorf("%w\n%s", err, OOMFlagHint)
 }

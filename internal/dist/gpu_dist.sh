@@ -21,7 +21,7 @@ step() { # step NAME COMMAND...: run, keep the output and the status
   "$@" >"$out/$name.txt" 2>&1
   echo "$name: exit $?" | tee -a "$out/summary.txt" >&2
 }
-step setup go run ./internal/setup
+step setup go run ./examples/setup
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >"$out/gpu.txt" 2>&1
 step dist_cuda go test -count=1 -v -run 'NCCL|SingleRank|MissingBackend' ./internal/dist/
 step dist_tests go test -count=1 ./internal/dist/ ./internal/torchsetup/

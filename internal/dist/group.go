@@ -121,7 +121,7 @@ func Init(env Env, o Options) (*Group, error) {
 		if note == "" {
 			note = "not compiled in"
 		}
-		return nil, fmt.Errorf("dist: %s needs the %s backend: %w: %s. Run 'go run ./internal/setup' (as root on Debian it installs libgloo-dev; NCCL needs a CUDA libtorch and nccl.h), or set WORLD_SIZE=1 to train in one process",
+		return nil, fmt.Errorf("dist: %s needs the %s backend: %w: %s. Run 'go run ./examples/setup' (as root on Debian it installs libgloo-dev; NCCL needs a CUDA libtorch and nccl.h), or set WORLD_SIZE=1 to train in one process",
 			env, backend, ErrUnavailable, note)
 	}
 	g.backend = backend

@@ -152,6 +152,7 @@ func TestTrainAndResumeExactly(t *testing.T) {
 		_, first, err := runLin(t, ctx, o, Hooks{})
 		require.ErrorIs(t, err, context.Canceled)
 		assert.ErrorContains(t, err, "interrupted at step")
+		assert.ErrorIs(t, err, bert.ErrCancelled)
 		assert.Equal(t, want.Losses[:cut], first.Losses)
 		cancel()
 

@@ -674,7 +674,7 @@ func (r *Run) dropPending() {
 // interrupt writes a checkpoint after a cancellation and returns the error
 // to report, which wraps ctx.Err().
 func (r *Run) interrupt(ctx context.Context) error {
-	err := ctx.Err()
+	err := torchutil.CtxErr(ctx)
 	by := ""
 	if cause := context.Cause(ctx); cause != nil && cause != err {
 		by = " by " + cause.Error()

@@ -12,8 +12,14 @@
 // wrappers with g++ and turns every generated wrapper that does not compile
 // into one that throws "atg_X is not available in libtorch X.Y" — gotch
 // returns that as an ordinary error, never a silently wrong result.
-// PointModule writes a go.work replace so that a module builds against the
-// copy. The command internal/setup (make setup) runs all of it.
+// Prepare also compiles the wrappers once into a static library in the
+// copy (archiveLibtch). PointModule makes a module build against the copy
+// with plain Go tooling: it requires gotch in go.mod, replaces it with the
+// module-relative LocalDir (.biobertpt/gotch), writes that directory's
+// committed skeleton (go.mod, .gitignore, one stub per package that fails
+// to compile with an identifier naming SetupCommand) and fills it with the
+// copy's Go packages, linking the library; everything it fills in is
+// git-ignored. The command examples/setup (make setup) runs all of it.
 //
 // # Go-side patches
 //

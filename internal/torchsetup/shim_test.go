@@ -104,11 +104,12 @@ func TestPrepareReinstallsShimInPlace(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(dest, "libtch"), 0o755))
 	lib := filepath.Join(dest, "libtch", "lib.go")
 	require.NoError(t, os.WriteFile(lib, []byte("package libtch // marker\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dest, "libtch", libtchArchive), []byte("!<arch>\n"), 0o644))
 	require.NoError(t, writeState(dest, State{Key: cpuInstall.Key(), PatchVersion: patchVersion, Install: cpuInstall, ShimHash: "old", Dist: markDistCurrent(t, dest, cpuInstall)}))
 
 	res, err := Prepare(cpuInstall, PrepareOptions{CacheDir: cache})
 	require.NoError(t, err)
-	assert.Equal(t, dest, res.Dir, "same path: Go's cache of libtch stays valid")
+	assert.Equal(t, dest, res.Dir, "same path: the compiled wrapper library stays")
 	assert.True(t, res.ShimInstalled)
 	assert.False(t, res.Reused)
 	want, err := shimHash(cpuInstall, "")

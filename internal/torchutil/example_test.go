@@ -34,6 +34,6 @@ func ExampleLimitMemory() {
 		}
 	}
 	// Output:
-	// ner: train step 2, batch 4 × 256 on cuda:0: out of memory: reduce the batch size (-batch) and use gradient accumulation (-grad-accum); libtorch: torch: CUDA out of memory. Tried to allocate 20.00 MiB
+	// ner: train step 2, batch 4 × 256 on cuda:0: out of memory: reduce the batch size and use gradient accumulation; libtorch: torch: CUDA out of memory. Tried to allocate 20.00 MiB
 	// true
 }

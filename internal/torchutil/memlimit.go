@@ -96,7 +96,7 @@ type MemoryLimit struct {
 func LimitMemory(dev gotch.Device, gib float64) (*MemoryLimit, error) {
 	l := &MemoryLimit{dev: dev}
 	if math.IsNaN(gib) || math.IsInf(gib, 0) {
-		return nil, fmt.Errorf("torchutil: -max-memory %v GiB: want a finite number", gib)
+		return nil, fmt.Errorf("torchutil: memory cap %v GiB: want a finite number", gib)
 	}
 	if gib <= 0 {
 		return l, nil
@@ -112,20 +112,20 @@ func LimitMemory(dev gotch.Device, gib float64) (*MemoryLimit, error) {
 	}
 	name := DeviceString(dev)
 	if !bbshim.HasMemoryFraction() {
-		return nil, fmt.Errorf("torchutil: -max-memory on %s: the bbshim package was built without the CUDA allocator functions (no CUDA runtime headers found at setup; set $CUDA_HOME and run go run ./internal/setup)", name)
+		return nil, fmt.Errorf("torchutil: memory cap on %s: the bbshim package was built without the CUDA allocator functions (no CUDA runtime headers found at setup; set $CUDA_HOME and run go run ./examples/setup)", name)
 	}
 	total, err := bbshim.CUDATotalMemory(dev.Value)
 	if err != nil {
-		return nil, fmt.Errorf("torchutil: -max-memory on %s: %w", name, err)
+		return nil, fmt.Errorf("torchutil: memory cap on %s: %w", name, err)
 	}
 	if limit > total {
-		return nil, fmt.Errorf("torchutil: -max-memory %g GiB is more than %s's %.2f GiB", gib, name, float64(total)/(1<<30))
+		return nil, fmt.Errorf("torchutil: memory cap %g GiB is more than %s's %.2f GiB", gib, name, float64(total)/(1<<30))
 	}
 	if err := bbshim.ResetCUDAPeak(dev.Value); err != nil {
-		return nil, fmt.Errorf("torchutil: -max-memory on %s: %w", name, err)
+		return nil, fmt.Errorf("torchutil: memory cap on %s: %w", name, err)
 	}
 	if err := bbshim.SetCUDAMemoryFraction(dev.Value, float64(limit)/float64(total)); err != nil {
-		return nil, fmt.Errorf("torchutil: -max-memory on %s: %w", name, err)
+		return nil, fmt.Errorf("torchutil: memory cap on %s: %w", name, err)
 	}
 	l.gib, l.limit, l.total = gib, limit, total
 	return l, nil
@@ -142,7 +142,7 @@ func (l *MemoryLimit) GiB() float64 {
 // Check returns nil while dev's peak memory since LimitMemory is within the
 // cap, else an error that wraps ErrOutOfMemory:
 //
-//	torchutil: peak host memory 1.234 GiB is over -max-memory 1 GiB: out of memory: <OOMHint>
+//	torchutil: peak host memory 1.234 GiB is over the memory cap 1 GiB: out of memory: <OOMHint>
 //
 // ("peak reserved GPU memory ... on cuda:N" on CUDA). An error reading the
 // peak is returned as it is (it does not wrap ErrOutOfMemory). Check does
@@ -164,8 +164,8 @@ func (l *MemoryLimit) Check() error {
 	} else if l.sinceStart {
 		what = "peak host memory since the process started"
 	}
-	return fmt.Errorf("torchutil: %s %.3f GiB is over -max-memory %g GiB: %w: %s",
-		what, float64(p.Reserved)/gib, l.gib, ErrOutOfMemory, OOMHint)
+	return fmt.Errorf("torchutil: %s %.3f GiB (%d bytes) is over the memory cap %g GiB (%d bytes): %w: %s",
+		what, float64(p.Reserved)/gib, p.Reserved, l.gib, l.limit, ErrOutOfMemory, OOMHint)
 }
 
 // Close lifts the cap: on CUDA it sets the allocator's fraction back to 1
@@ -177,7 +177,7 @@ func (l *MemoryLimit) Close() error {
 	l.closed = true
 	if l.dev.IsCuda() {
 		if err := bbshim.SetCUDAMemoryFraction(l.dev.Value, 1); err != nil {
-			return fmt.Errorf("torchutil: lift -max-memory on %s: %w", DeviceString(l.dev), err)
+			return fmt.Errorf("torchutil: lift the memory cap on %s: %w", DeviceString(l.dev), err)
 		}
 	}
 	return nil

@@ -65,7 +65,7 @@ func TestLimitMemoryCPU(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrOutOfMemory)
 			assert.True(t, IsOOM(err))
-			assert.Regexp(t, `^torchutil: peak host memory( since the process started)? \d+\.\d{3} GiB is over -max-memory 0\.001 GiB: out of memory: `, err.Error())
+			assert.Regexp(t, `^torchutil: peak host memory( since the process started)? \d+\.\d{3} GiB \(\d+ bytes\) is over the memory cap 0\.001 GiB \(1073741 bytes\): out of memory: `, err.Error())
 			assert.ErrorContains(t, err, OOMHint)
 			assert.Equal(t, tc.gib, l.GiB())
 			require.NoError(t, l.Close())

@@ -9,10 +9,11 @@ import (
 // allocation (WrapOOM) or a -max-memory overrun (MemoryLimit.Check).
 var ErrOutOfMemory = errors.New("out of memory")
 
-// OOMHint is the advice every out-of-memory error carries: the flags are
-// the training commands' (train-ner, pretrain); the product of the two is
-// the effective batch, so the optimizer sees the same batch as before.
-const OOMHint = "reduce the batch size (-batch) and use gradient accumulation (-grad-accum)"
+// OOMHint is the advice every out-of-memory error carries; the product of
+// batch size and accumulation steps is the effective batch, so the
+// optimizer sees the same batch as before. It names no command-line flag:
+// the commands add theirs (see examples/biobertpt).
+const OOMHint = "reduce the batch size and use gradient accumulation"
 
 // oomMarkers are substrings of libtorch's allocator failures: CUDA's
 // caching allocator ("CUDA out of memory. Tried to allocate ..."), cuBLAS

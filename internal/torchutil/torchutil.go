@@ -96,7 +96,7 @@ func LockThread() func() {
 // Recover turns a panic into an error stored in *err (when *err is nil),
 // prefixed "torch: " and wrapping the panic value when it is an error. Use
 // it as `defer torchutil.Recover(&err)` in functions that call gotch code
-// which may panic. In the gotch copy internal/setup prepares
+// which may panic. In the gotch copy examples/setup prepares
 // (ts.MustPanics), gotch's Must* functions panic with libtorch's error
 // instead of calling log.Fatal, so Recover also catches their failures: a
 // CUDA out-of-memory inside a forward pass comes back as an error that

@@ -1,10 +1,12 @@
 // Command setup prepares libtorch for building this project (or any module
 // that imports it): it finds libtorch, prepares a patched copy of gotch for
-// it, points the module's go.work at the copy, compiles the C++ wrappers once
-// and prints a summary. Re-running it when nothing changed takes seconds.
+// it in a per-machine cache (compiling its C++ wrappers once), fills the
+// module's .biobertpt/gotch with it, requires and replaces gotch in the
+// module's go.mod, compiles the cgo packages and prints a summary.
+// Re-running it when nothing changed takes seconds.
 //
-//	go run ./internal/setup                 # in this repository (make setup)
-//	go run github.com/biobertpt-go/biobertpt/internal/setup -module .   # in your module
+//	go run ./examples/setup                 # in this repository (make setup)
+//	go run github.com/biobertpt-go/biobertpt/examples/setup -module .   # in your module
 package main
 
 import (
@@ -18,7 +20,7 @@ import (
 )
 
 func main() {
-	module := flag.String("module", ".", "directory of the Go module to point at the patched gotch (its go.work is created or edited)")
+	module := flag.String("module", ".", "directory of the Go module to build against the patched gotch (its go.mod gets the gotch requirement and replace; .biobertpt/gotch is filled)")
 	cache := flag.String("cache", torchsetup.DefaultCacheDir(), "directory for the patched gotch copies ($BIOBERTPT_TORCH_CACHE)")
 	noApt := flag.Bool("no-apt", false, "never run apt-get install")
 	noBuild := flag.Bool("no-build", false, "skip compiling the C++ wrappers and the device probe")
@@ -50,7 +52,7 @@ func runSetup(module, cache string, apt, build bool, logf func(string, ...any)) 
 	probe := "(skipped: -no-build)"
 	if build {
 		t := time.Now()
-		logf("compiling gotch's C++ wrappers (first time about 70-90 s, then cached) ...")
+		logf("compiling the cgo packages of gotch, bbshim and bbdist ...")
 		if err := torchsetup.CompileOnce(module); err != nil {
 			return err
 		}
@@ -79,7 +81,7 @@ func runSetup(module, cache string, apt, build bool, logf func(string, ...any)) 
 	fmt.Printf("  libraries  %s\n", in.LibDir)
 	fmt.Printf("gotch        %s patched copy %s: %s\n", torchsetup.GotchVersion, res.Dir, reused)
 	fmt.Printf("  disabled   %d wrappers that do not compile against libtorch %s (list: %s/libtch/STUBBED.txt)\n", len(res.State.Stubbed), in.MajorMinor(), res.Dir)
-	fmt.Printf("go.work      %s/go.work replaces %s@%s\n", module, torchsetup.GotchModule, torchsetup.GotchVersion)
+	fmt.Printf("go.mod       %s/go.mod replaces %s with ./%s\n", module, torchsetup.GotchModule, torchsetup.LocalDir)
 	fmt.Printf("distributed  %s\n", res.State.Dist.Summary())
 	fmt.Printf("devices      %s\n", strings.Join(strings.Fields(probe), " "))
 	return nil
