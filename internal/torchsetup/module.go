@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -134,13 +135,39 @@ func PointModule(moduleDir, patched string) error {
 	if err := goCmd(moduleDir, nil, "mod", "edit", "-require="+GotchModule+"@"+GotchVersion, "-replace="+GotchModule+"=./"+LocalDir); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(moduleDir, "go.work")); err == nil {
-		b, _ := os.ReadFile(filepath.Join(moduleDir, "go.work"))
-		if bytes.Contains(b, []byte(GotchModule)) {
-			_ = goCmd(moduleDir, nil, "work", "edit", "-dropreplace="+GotchModule+"@"+GotchVersion)
-			_ = goCmd(moduleDir, nil, "work", "edit", "-dropreplace="+GotchModule)
-		}
+	return dropOldWork(moduleDir)
+}
+
+// dropOldWork removes the gotch replace from a go.work that an earlier
+// setup wrote, and the go.work itself (with its go.work.sum) when nothing
+// else is left in it than `use .`: such a file only switches the go
+// command into workspace mode, where -mod=mod is refused.
+func dropOldWork(moduleDir string) error {
+	work := filepath.Join(moduleDir, "go.work")
+	b, err := os.ReadFile(work)
+	if err != nil {
+		return nil // no go.work
 	}
+	if !bytes.Contains(b, []byte(GotchModule)) {
+		return nil // the user's own workspace
+	}
+	_ = goCmd(moduleDir, nil, "work", "edit", "-dropreplace="+GotchModule+"@"+GotchVersion)
+	_ = goCmd(moduleDir, nil, "work", "edit", "-dropreplace="+GotchModule)
+	out, err := exec.Command("go", "work", "edit", "-json", work).Output()
+	if err != nil {
+		return nil
+	}
+	var w struct {
+		Use     []struct{ DiskPath string }
+		Replace []json.RawMessage
+	}
+	if json.Unmarshal(out, &w) != nil || len(w.Replace) > 0 || len(w.Use) != 1 || filepath.Clean(w.Use[0].DiskPath) != "." {
+		return nil
+	}
+	if err := os.Remove(work); err != nil {
+		return fmt.Errorf("torchsetup: remove %s (written by an earlier setup): %w", work, err)
+	}
+	_ = os.Remove(work + ".sum")
 	return nil
 }
 
@@ -306,9 +333,10 @@ func archiveLibtch(dir string, in Install, cxx string, logf func(string, ...any)
 // in moduleDir, so that cgo's stubs and bbshim's C++ (seconds; the
 // wrappers are in the archive) are compiled into Go's build cache now
 // rather than during the first test. GOFLAGS=-mod=mod lets it record the
-// go.sum lines of gotch's own requirements in a user's new module.
+// go.sum lines of gotch's own requirements in a user's new module; it
+// builds the module alone (GOWORK=off), since a workspace refuses -mod=mod.
 func CompileOnce(moduleDir string) error {
-	return goCmd(moduleDir, []string{"GOFLAGS=-mod=mod"}, "build", GotchModule+"/ts", GotchModule+"/nn", ShimPackage, DistPackage)
+	return goCmd(moduleDir, []string{"GOFLAGS=-mod=mod", "GOWORK=off"}, "build", GotchModule+"/ts", GotchModule+"/nn", ShimPackage, DistPackage)
 }
 
 // Probe runs a small program against the patched gotch that reports the
