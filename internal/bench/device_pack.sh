@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Packs what the GPU machine (no network, no Go) needs into .device/: a
 # trimmed Go toolchain, the module cache of this module's build list, and
-# env.sh. It does what ../shared/device/pack.sh does, adapted to this
-# project, which builds gotch from a patched copy through a git-ignored
+# env.sh. This project builds gotch from a patched copy through a git-ignored
 # go.work (internal/torchsetup):
 #   - the build list is read with GOWORK=off, and `go list -e` tolerates the
 #     bbshim package, which exists only in the patched copy;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The first device call of a GPU session: everything that proves the CUDA
+# The first device call on a GPU machine: everything that proves the CUDA
 # paths correct, as opposed to fast (gpu_grid.sh, the second call, times
 # them). Results go under ${OUT:-.}: each step writes its own file, and a
 # failing step does not stop the others.
@@ -10,7 +10,7 @@
 # 1. setup against the machine's CUDA torch (bbshim: fused AdamW, allocator
 #    statistics and cap, CUDA graphs; what did not compile is switched off
 #    and printed);
-# 2. issue 2's HF cross-check: bert/testdata regenerated with the real
+# 2. the HF cross-check: bert/testdata regenerated with the real
 #    transformers (gen_fixtures.py uses it when importable; the new files
 #    come back as bert-testdata.tgz), then every bert test against them,
 #    including TestCUDAMatchesCPU (1e-4) and the CUDA bf16/fp16 tests;

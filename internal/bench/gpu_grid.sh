@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs issue 7's grid with `biobertpt bench` and, in the same call, the HF
+# Runs the BENCHMARKS.md GPU grid with `biobertpt bench` and, in the same call, the HF
 # reference (hf_bench.py --all), on the GPU machine. JSON lines go to
 # ${OUT:-.}/ours.jsonl and ${OUT:-.}/hf.jsonl; a failed configuration is
 # recorded as {"task",...,"error"} as hf_bench.py does.
