@@ -10,7 +10,7 @@
 #   - env.sh does not set GOFLAGS=-mod=mod, which Go refuses in workspace
 #     mode (every build after setup).
 # Run from the project root; carry the folder it prints:
-#   bash internal/bench/device_pack.sh && cp ../shared/bench/hf_bench.py .device/
+#   bash internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
 # On the GPU machine: source .device/env.sh && go run ./internal/setup && …
 set -euo pipefail
 out=${1:-.device}

@@ -4,7 +4,7 @@
 # them). Results go under ${OUT:-.}: each step writes its own file, and a
 # failing step does not stop the others.
 #
-#   bash internal/bench/device_pack.sh && cp ../shared/bench/hf_bench.py .device/
+#   bash internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
 #   device run (carry .device):  OUT=$OUT bash internal/bench/gpu_checks.sh
 #
 # 1. setup against the machine's CUDA torch (bbshim: fused AdamW, allocator
