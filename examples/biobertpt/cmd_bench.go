@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/biobertpt-go/biobertpt/internal/bench"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/bench"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 

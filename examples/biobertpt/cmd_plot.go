@@ -17,8 +17,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
-	"github.com/biobertpt-go/biobertpt/internal/palette"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/palette"
 )
 
 func init() {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/safetensors/safetensorstest"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 )
 
 var nerLabels = []string{"O", "B-Condition", "I-Condition"}

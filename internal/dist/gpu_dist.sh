@@ -6,7 +6,7 @@
 # NCCL refuses two ranks on one GPU), the CPU multi-process tests, and the
 # gradient all-reduce benchmark over Gloo on the machine's cores.
 #
-#   bash internal/bench/device_pack.sh
+#   bash examples/internal/bench/device_pack.sh
 #   device run (carry .device):  OUT=$OUT bash internal/dist/gpu_dist.sh
 set -uo pipefail
 out=${OUT:-.}

@@ -4,8 +4,8 @@
 # ${OUT:-.}/ours.jsonl and ${OUT:-.}/hf.jsonl; a failed configuration is
 # recorded as {"task",...,"error"} as hf_bench.py does.
 #
-#   bash internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
-#   device run (carry .device):  bash internal/bench/gpu_grid.sh
+#   bash examples/internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
+#   device run (carry .device):  bash examples/internal/bench/gpu_grid.sh
 set -uo pipefail
 out=${OUT:-.}
 source .device/env.sh

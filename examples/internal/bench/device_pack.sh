@@ -10,7 +10,7 @@
 #   - env.sh does not set GOFLAGS=-mod=mod, which Go refuses in workspace
 #     mode (every build after setup).
 # Run from the project root; carry the folder it prints:
-#   bash internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
+#   bash examples/internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
 # On the GPU machine: source .device/env.sh && go run ./internal/setup && …
 set -euo pipefail
 out=${1:-.device}
@@ -45,7 +45,7 @@ find "$mc/cache/download" -name '*.zip' -delete
 tar -C "$mc" -cJf "$out/gomod.tar.xz" .
 
 cat >"$out/env.sh" <<'ENV'
-# source me on the GPU machine (bash internal/bench/device_pack.sh made me)
+# source me on the GPU machine (bash examples/internal/bench/device_pack.sh made me)
 _d=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ ! -x /opt/go/bin/go ]; then mkdir -p /opt && tar -xJf "$_d/go.tar.xz" -C /opt; fi
 mkdir -p /root/go/pkg/mod && tar -xJf "$_d/gomod.tar.xz" -C /root/go/pkg/mod 2>/dev/null || true
