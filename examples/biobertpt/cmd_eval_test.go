@@ -69,7 +69,7 @@ func TestEvalErrors(t *testing.T) {
 	assert.Equal(t, 2, code)
 	code, _, _ = runEvalCmd(t, "", "-format", "conlleval", "-mode", "strict", "-")
 	assert.Equal(t, 2, code)
-	code, _, _ = runEvalCmd(t, "", "-scheme", "bio", "-")
+	code, _, _ = runEvalCmd(t, "", "-scheme", "bioul", "-") // "bio" is IOB2
 	assert.Equal(t, 2, code)
 	code, _, _ = runEvalCmd(t, "")
 	assert.Equal(t, 2, code)
