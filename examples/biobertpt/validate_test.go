@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/safetensors/safetensorstest"
 	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/internal/safetensors/safetensorstest"
 )
 
 var nerLabels = []string{"O", "B-Condition", "I-Condition"}
