@@ -3,6 +3,7 @@ package bert
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -39,6 +40,9 @@ type LoadOptions struct {
 	// a head on a pretrained encoder; they are listed in
 	// LoadReport.Initialized.
 	AllowNewHead bool
+	// Log receives notices, such as LoadModel's fresh pooler for a
+	// checkpoint without one; nil = silent.
+	Log io.Writer
 }
 
 func (o LoadOptions) device() gotch.Device {
@@ -107,9 +111,26 @@ func loadDir(dir string) (*Config, map[string]safetensors.Tensor, string, error)
 }
 
 // LoadModel loads a BertModel (with pooler) from dir. Head weights in the
-// checkpoint (cls.*, classifier.*) are ignored and reported.
+// checkpoint (cls.*, classifier.*) are ignored and reported. A checkpoint
+// without a pooler (HF's BertForTokenClassification and BertForMaskedLM
+// build BertModel(add_pooling_layer=False)) loads as HF's
+// BertModel.from_pretrained loads it: the pooler is freshly initialised,
+// listed in LoadReport.Initialized and noticed on o.Log;
+// last_hidden_state is the checkpoint's, pooler_output is not meaningful.
 func LoadModel(dir string, o LoadOptions) (*Model, *LoadReport, error) {
-	return loadAs(dir, o, "", NewModel)
+	m, rep, err := loadAs(dir, o, "", NewModel)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, k := range rep.Initialized {
+		if strings.HasPrefix(k, "pooler.") {
+			if o.Log != nil {
+				fmt.Fprintf(o.Log, "bert: %s has no pooler (a token-classification or masked-LM checkpoint): pooler.dense initialised fresh; last_hidden_state is the checkpoint's, pooler_output is not trained\n", rep.File)
+			}
+			break
+		}
+	}
+	return m, rep, nil
 }
 
 // LoadForMaskedLM loads a BertForMaskedLM from dir; a BertForPreTraining
@@ -300,11 +321,19 @@ func load(vs *nn.VarStore, params []Param, prefix string, w map[string]safetenso
 		src[n] = w[k]
 		from[n] = k
 	}
+	// A BertModel (prefix "") from a checkpoint with no pooler at all gets
+	// a fresh one, as HF's BertModel.from_pretrained does.
+	freshPooler := prefix == ""
+	for n := range src {
+		if strings.HasPrefix(n, "pooler.") {
+			freshPooler = false
+		}
+	}
 	var problems, missing []string
 	for _, p := range params {
 		t, ok := src[p.Name]
 		if !ok {
-			if o.AllowNewHead && isHeadKey(p.Name) {
+			if o.AllowNewHead && isHeadKey(p.Name) || freshPooler && strings.HasPrefix(p.Name, "pooler.") {
 				rep.Initialized = append(rep.Initialized, p.Name)
 				continue
 			}

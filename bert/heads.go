@@ -65,10 +65,14 @@ func (m *ForMaskedLM) predict(ac *autocast, h *ts.Tensor) *ts.Tensor {
 	return fp32(s, s.Add(decoder.forward(ac, x))).MustShallowClone()
 }
 
-// Forward returns MLM logits (B, T, V); the caller owns them.
+// Forward returns MLM logits (B, T, V); the caller owns them. Without train
+// it runs under no-grad (see Model.Forward).
 func (m *ForMaskedLM) Forward(in Inputs, train bool) (out *ts.Tensor, err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if !train { // inference: no autograd graph
+		defer torchutil.SetGradEnabled(torchutil.SetGradEnabled(false))
+	}
 	defer torchutil.Recover(&err)
 	s := tensors.NewScope()
 	defer s.Drop()
@@ -306,10 +310,14 @@ func (m *ForTokenClassification) logits(s *tensors.Scope, in Inputs, train bool)
 	return fp32(s, s.Add(m.classifier.forward(ac, h))).MustShallowClone(), ids, nil // (B, T, L) float32
 }
 
-// Forward returns token-classification logits (B, T, L); the caller owns them.
+// Forward returns token-classification logits (B, T, L); the caller owns
+// them. Without train it runs under no-grad (see Model.Forward).
 func (m *ForTokenClassification) Forward(in Inputs, train bool) (out *ts.Tensor, err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if !train { // inference: no autograd graph
+		defer torchutil.SetGradEnabled(torchutil.SetGradEnabled(false))
+	}
 	defer torchutil.Recover(&err)
 	s := tensors.NewScope()
 	defer s.Drop()

@@ -272,10 +272,14 @@ func (m *Model) encode(ac *autocast, ids, mask, types *ts.Tensor, train bool) *t
 }
 
 // Forward returns last_hidden_state (B, T, H); the caller owns it. train
-// enables dropout.
+// enables dropout; without it Forward runs under no-grad (inference: no
+// autograd graph is built and the result does not require grad).
 func (m *Model) Forward(in Inputs, train bool) (out *ts.Tensor, err error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if !train { // inference: no autograd graph
+		defer torchutil.SetGradEnabled(torchutil.SetGradEnabled(false))
+	}
 	defer torchutil.Recover(&err)
 	s := tensors.NewScope()
 	defer s.Drop()
@@ -287,13 +291,17 @@ func (m *Model) Forward(in Inputs, train bool) (out *ts.Tensor, err error) {
 }
 
 // Pooled returns the pooler output tanh(W h[:, 0] + b), (B, H). It fails for
-// a model built without a pooler.
+// a model built without a pooler. As Forward, it runs under no-grad unless
+// train.
 func (m *Model) Pooled(in Inputs, train bool) (out *ts.Tensor, err error) {
 	if m.pooler == nil {
 		return nil, fmt.Errorf("bert: model has no pooler")
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if !train { // inference: no autograd graph
+		defer torchutil.SetGradEnabled(torchutil.SetGradEnabled(false))
+	}
 	defer torchutil.Recover(&err)
 	s := tensors.NewScope()
 	defer s.Drop()

@@ -229,10 +229,12 @@ func evalBatches(exs []example, size int) [][]int {
 }
 
 // tokenPrediction is the model's choice at one token: the class with the
-// highest probability and that probability.
+// highest probability, that probability, and the log probability of every
+// class (for constrained decoding).
 type tokenPrediction struct {
 	class int
 	prob  float64
+	logp  []float32
 }
 
 // wordPredictions reads each word's prediction from the window that

@@ -229,7 +229,12 @@ func (tr *trainer) writeBestCard(res *TrainResult) error {
 		if err != nil {
 			return fmt.Errorf("ner: model card: %w", err)
 		}
-		ev, err := evaluateModel(m, tr.dev, tr.tok.PAD(), tr.devd, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+		w, err := loadCRFWeights(res.BestDir, len(tr.ls.names))
+		if err != nil {
+			freeModel(m)
+			return fmt.Errorf("ner: model card: %w", err)
+		}
+		ev, err := evaluateModel(m, tr.dev, tr.tok.PAD(), tr.devd, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize, tr.o.Decode, w)
 		freeModel(m)
 		if err != nil {
 			return fmt.Errorf("ner: model card: dev: %w", err)

@@ -119,6 +119,16 @@
 // micro metrics (metrics.MultiLabel), as the paper does. Load returns a Tagger whose Predict splits raw text into
 // sentences and words and returns entities with character offsets (Unicode
 // code points, End exclusive); it is safe for concurrent use.
+//
+// # Words, decoding and the CRF head
+//
+// A model directory's ModelConfigFile records the word splitter its
+// training corpus matches (tokenize.WordSplitter: clinical for CLINpt and
+// CoNLL tokens, bert for SemClinBr and BRAT, whose words are
+// tokenize.SplitWords of the text), and Predict splits raw text with it.
+// Tags are decoded with constrained Viterbi (Decode): never a sequence the
+// labels' scheme forbids. TrainOptions.CRF adds a linear-chain CRF head
+// (crf.go), saved in CRFFile and used by the tagger's Viterbi.
 // PredictTexts tags many texts in shared forward passes (what package
 // ner/serve and predict -input batch through), each as Predict would.
 package ner

@@ -33,23 +33,22 @@ type textSentence struct {
 }
 
 // splitText splits raw text into sentences (tokenize.SplitSentences) and
-// each sentence into words (tokenize.SplitWords, BERT's pre-tokenization)
-// and returns the words' offsets into text. Sentences without words are
-// left out.
-func splitText(text string) []textSentence {
+// each sentence into words with ws and returns the words' offsets into
+// text. Sentences without words are left out.
+func splitText(text string, ws tokenize.WordSplitter) []textSentence {
 	var out []textSentence
 	for _, sp := range tokenize.SplitSentences(text) {
-		ws := tokenize.SplitWords(text[sp.ByteStart:sp.ByteEnd])
-		if len(ws) == 0 {
+		words := ws.Split(text[sp.ByteStart:sp.ByteEnd])
+		if len(words) == 0 {
 			continue
 		}
-		for i := range ws {
-			ws[i].Start += sp.Start
-			ws[i].End += sp.Start
-			ws[i].ByteStart += sp.ByteStart
-			ws[i].ByteEnd += sp.ByteStart
+		for i := range words {
+			words[i].Start += sp.Start
+			words[i].End += sp.Start
+			words[i].ByteStart += sp.ByteStart
+			words[i].ByteEnd += sp.ByteStart
 		}
-		out = append(out, textSentence{words: ws})
+		out = append(out, textSentence{words: words})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package ner
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/ts"
@@ -75,35 +76,35 @@ func predictBatch(m forwarder, b batch, exs []example, out [][]tokenPrediction, 
 		return err
 	}
 	s.Add(logits)
-	probs, err := logits.Softmax(-1, gotch.Float, false) // (B, T, L)
+	logp, err := logits.LogSoftmax(-1, gotch.Float, false) // (B, T, L)
 	if err != nil {
 		return err
 	}
-	s.Add(probs)
-	best, arg, err := probs.MaxDim(-1, false, false) // (B, T), (B, T)
-	if err != nil {
-		return err
-	}
-	s.Add(best)
-	s.Add(arg)
-	p, err := tensors.Float32s(best)
+	s.Add(logp)
+	lp, err := tensors.Float32s(logp)
 	if err != nil {
 		return err
 	}
 	// A NaN or infinite logit makes its token's softmax NaN, whose argmax
 	// would silently pass for a class.
-	if err := bert.CheckFiniteOutput("softmax of the logits", p); err != nil {
-		return err
+	for _, x := range lp {
+		if math.IsNaN(float64(x)) {
+			return bert.CheckFiniteOutput("softmax of the logits", []float32{x})
+		}
 	}
-	c, err := tensors.Int64s(arg)
-	if err != nil {
-		return err
-	}
+	L := int(logp.MustSize()[2])
 	for r, i := range b.examples {
 		n := len(exs[i].ids)
 		tp := make([]tokenPrediction, n)
 		for j := 0; j < n; j++ {
-			tp[j] = tokenPrediction{class: int(c[r*b.t+j]), prob: float64(p[r*b.t+j])}
+			row := lp[(r*b.t+j)*L : (r*b.t+j+1)*L : (r*b.t+j+1)*L]
+			k := 0
+			for c, x := range row {
+				if x > row[k] {
+					k = c
+				}
+			}
+			tp[j] = tokenPrediction{class: k, prob: math.Exp(float64(row[k])), logp: row}
 		}
 		out[i] = tp
 	}
@@ -111,9 +112,10 @@ func predictBatch(m forwarder, b batch, exs []example, out [][]tokenPrediction, 
 }
 
 // sentenceTags turns the per-example predictions back into one tag and one
-// probability per word of every sentence (see wordPredictions). Words
-// without sub-tokens are tagged "O" with probability 1.
-func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPrediction, labels []string) ([][]string, [][]float64) {
+// probability per word of every sentence (see wordPredictions), decoded
+// with dec in the labels' scheme. Words without sub-tokens are tagged "O"
+// with probability 1.
+func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPrediction, labels []string, dec Decode, w *crfWeights) ([][]string, [][]float64) {
 	bySent := make([][][]tokenPrediction, len(sws))
 	for i, sw := range sws {
 		bySent[i] = make([][]tokenPrediction, len(sw.windows))
@@ -121,10 +123,23 @@ func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPredictio
 	for i, e := range exs {
 		bySent[e.sent][e.win] = preds[i]
 	}
+	var tr transitions
+	oIdx := -1
+	if dec == DecodeViterbi {
+		tr = schemeTransitions(labels, schemeOfLabels(labels))
+		for i, l := range labels {
+			if l == "O" {
+				oIdx = i
+			}
+		}
+	}
 	tags := make([][]string, len(sws))
 	probs := make([][]float64, len(sws))
 	for si, sw := range sws {
 		wp := wordPredictions(sw, bySent[si])
+		if dec == DecodeViterbi && oIdx >= 0 {
+			viterbiWords(wp, tr, oIdx, w)
+		}
 		tags[si] = make([]string, len(wp))
 		probs[si] = make([]float64, len(wp))
 		for w, p := range wp {
@@ -136,4 +151,38 @@ func sentenceTags(sws []sentenceWindows, exs []example, preds [][]tokenPredictio
 		}
 	}
 	return tags, probs
+}
+
+// viterbiWords replaces each word's class by the constrained Viterbi path
+// over the words' log probabilities (a word without sub-tokens is "O") and
+// the CRF's scores (w, may be nil), and its probability by that class's.
+// With a CRF the log-softmax equals the logits up to a constant per word,
+// which does not change the best path.
+func viterbiWords(wp []tokenPrediction, tr transitions, oIdx int, w *crfWeights) {
+	if len(wp) == 0 {
+		return
+	}
+	L := len(tr.start)
+	scores := make([][]float64, len(wp))
+	for i, p := range wp {
+		row := make([]float64, L)
+		if len(p.logp) != L {
+			for l := range row {
+				row[l] = math.Inf(-1)
+			}
+			row[oIdx] = 0
+		} else {
+			for l, x := range p.logp {
+				row[l] = float64(x)
+			}
+		}
+		scores[i] = row
+	}
+	for i, c := range viterbi(scores, tr, w) {
+		if len(wp[i].logp) != L {
+			wp[i] = tokenPrediction{class: c, prob: 1}
+			continue
+		}
+		wp[i].class, wp[i].prob = c, math.Exp(scores[i][c])
+	}
 }

@@ -7,11 +7,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biobertpt-go/biobertpt/metrics"
+	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 func TestSplitTextOffsetsOnAccentedText(t *testing.T) {
 	text := "Paciente com dor torácica há 2 dias.  Nega hipertensão; refere açúcar ↑."
-	sents := splitText(text)
+	sents := splitText(text, tokenize.SplitterBERT)
 	require.Len(t, sents, 2)
 	runes := []rune(text)
 	for _, s := range sents {
@@ -27,7 +28,7 @@ func TestSplitTextOffsetsOnAccentedText(t *testing.T) {
 
 func TestDecodeEntitiesCharOffsets(t *testing.T) {
 	text := "Nega hipertensão; dor torácica há 2 dias."
-	sents := splitText(text)
+	sents := splitText(text, tokenize.SplitterBERT)
 	require.Len(t, sents, 1)
 	words := sents[0].words
 	//        Nega hipertensão ;   dor    torácica há  2      dias   .

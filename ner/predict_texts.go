@@ -23,8 +23,8 @@ type TaggerInfo struct {
 	BatchSize int
 	// Device is the device the model runs on ("cpu", "cuda:0").
 	Device string
-	// Splitter names how Predict splits text into words: "bert" is
-	// tokenize.SplitWords (BERT's basic pre-tokenization).
+	// Splitter names how Predict splits text into words: "clinical",
+	// "bert" or "whitespace" (tokenize.WordSplitter).
 	Splitter string
 }
 
@@ -38,7 +38,7 @@ func (t *Tagger) Info() TaggerInfo {
 		Stride:    t.opts.Stride,
 		BatchSize: t.opts.BatchSize,
 		Device:    t.opts.Device,
-		Splitter:  "bert",
+		Splitter:  string(t.opts.Splitter),
 	}
 }
 
@@ -82,7 +82,7 @@ func (t *Tagger) PredictTexts(ctx context.Context, texts []string) ([][]Entity, 
 	)
 	for i, text := range texts {
 		first[i] = len(words)
-		sents[i] = splitText(text)
+		sents[i] = splitText(text, t.opts.Splitter)
 		for _, s := range sents[i] {
 			words = append(words, s.wordTexts())
 		}

@@ -27,6 +27,14 @@ type TaggerOptions struct {
 	// Stride is the most sub-tokens consecutive windows share. 0 means
 	// (MaxLen-2)/4; it must be below MaxLen-2.
 	Stride int
+	// Splitter cuts raw text into words in Predict. "" means the one the
+	// model directory's ModelConfigFile records (tokenize.SplitterBERT
+	// when it has none).
+	Splitter tokenize.WordSplitter
+	// Decode is how word tags are read from the label scores. Default
+	// DecodeViterbi (the zero value): the best sequence the labels' scheme
+	// allows.
+	Decode Decode
 }
 
 // DefaultTaggerOptions returns the defaults: CPU, batch 32, windows of 256
@@ -67,6 +75,14 @@ func (o TaggerOptions) Validate() error {
 	case !torchutil.ValidDevice(o.Device):
 		return fmt.Errorf("ner: tagger options: Device %q: want cpu, cuda or cuda:N", o.Device)
 	}
+	if o.Splitter != "" {
+		if err := o.Splitter.Validate(); err != nil {
+			return fmt.Errorf("ner: tagger options: Splitter: %w", err)
+		}
+	}
+	if err := o.Decode.Validate(); err != nil {
+		return fmt.Errorf("ner: tagger options: Decode: %w", err)
+	}
 	return nil
 }
 
@@ -77,6 +93,7 @@ func (o TaggerOptions) Validate() error {
 // all requests waiting at that moment into forward passes of at most
 // BatchSize windows. Close it to free the model.
 type Tagger struct {
+	crf    *crfWeights // the model's CRF; nil without
 	tok    *tokenize.Tokenizer
 	labels []string
 	scheme Scheme
@@ -199,6 +216,18 @@ func (t *Tagger) loadModel(dir string, o TaggerOptions) (m *bert.ForTokenClassif
 		freeModel(m)
 		return nil, dev, err
 	}
+	if o.Splitter == "" {
+		mc, err := ReadModelConfig(dir)
+		if err != nil {
+			freeModel(m)
+			return nil, dev, fmt.Errorf("ner: load tagger %s: %w", dir, err)
+		}
+		o.Splitter = mc.WordSplitter
+	}
+	if t.crf, err = loadCRFWeights(dir, len(labels)); err != nil {
+		freeModel(m)
+		return nil, dev, fmt.Errorf("ner: load tagger %s: %w", dir, err)
+	}
 	if o.MaxLen > cfg.MaxPositionEmbeddings {
 		freeModel(m)
 		return nil, dev, fmt.Errorf("ner: tagger options: MaxLen %d > the model's max_position_embeddings %d", o.MaxLen, cfg.MaxPositionEmbeddings)
@@ -283,7 +312,7 @@ func (t *Tagger) predict(sentences [][]string) ([][]string, [][]float64, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	tags, probs := sentenceTags(sws, exs, preds, t.labels)
+	tags, probs := sentenceTags(sws, exs, preds, t.labels, t.opts.Decode, t.crf)
 	return tags, probs, nil
 }
 
@@ -307,16 +336,30 @@ func (t *Tagger) PredictSentences(sentences [][]string) ([][]string, error) {
 	return tags, err
 }
 
+// Splitter returns the word splitter Predict uses.
+func (t *Tagger) Splitter() tokenize.WordSplitter { return t.opts.Splitter }
+
+// Words splits text into sentences of words as Predict does (sentences
+// without words are left out), for PredictSentences.
+func (t *Tagger) Words(text string) [][]string {
+	sents := splitText(text, t.opts.Splitter)
+	out := make([][]string, len(sents))
+	for i, s := range sents {
+		out[i] = s.wordTexts()
+	}
+	return out
+}
+
 // Predict finds the entities of a raw text. The text is split into
-// sentences (tokenize.SplitSentences) and words (tokenize.SplitWords,
-// BERT's pre-tokenization: punctuation is its own word), the words are
+// sentences (tokenize.SplitSentences) and words (TaggerOptions.Splitter,
+// by default the splitter the model was trained for), the words are
 // tagged in batches, and entities are read from the tags the way conlleval
 // reads them (a B- word, or an I- word after O or after another type,
 // starts an entity; for IOBES models E- and S- end one). Start and End are
 // rune offsets into text (End exclusive) and Text is the original text
 // between them; Score is the mean probability of the entity's word tags.
 func (t *Tagger) Predict(text string) ([]Entity, error) {
-	sents := splitText(text)
+	sents := splitText(text, t.opts.Splitter)
 	words := make([][]string, len(sents))
 	for i, s := range sents {
 		words[i] = s.wordTexts()

@@ -101,7 +101,7 @@ func TestTaggerCharOffsetsOnAccentedText(t *testing.T) {
 	require.NoError(t, err)
 	runes := []rune(text)
 	var want []string
-	for _, s := range splitText(text) {
+	for _, s := range splitText(text, tokenize.SplitterBERT) {
 		for _, w := range s.words {
 			want = append(want, w.Text)
 		}

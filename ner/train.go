@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/sugarme/gotch"
 	"github.com/sugarme/gotch/bbshim"
@@ -85,8 +87,11 @@ func (r *TrainResult) Best() string {
 // when split.Test has documents, the test report (TestReportName,
 // TestReportJSONName, TestConllevalName, TestPredName).
 //
-// modelDirOrName is a model directory (config.json, model.safetensors) or a
-// name bert.FromPretrained resolves. The labels are Labels(split.Train,
+// modelDirOrName is a model directory (config.json, model.safetensors), a
+// name bert.FromPretrained resolves, or the path of a config.json file: a
+// model of that configuration initialised at random after
+// torch.manual_seed(o.Seed), the from-scratch baseline of a pretraining
+// comparison (tok must then fit its vocab_size). The labels are Labels(split.Train,
 // o.Scheme); every split is read in its own scheme and converted to
 // o.Scheme. Each sentence is encoded whole, or cut into overlapping windows
 // of at most o.MaxLen sub-tokens, so nothing is truncated, in training or
@@ -169,12 +174,14 @@ func flatten(c *Corpus, to Scheme) (words, tags [][]string, err error) {
 // trainer is NER's engine.Task: the prepared splits, the model and the
 // dev-based model selection.
 type trainer struct {
-	tok   *tokenize.Tokenizer
-	o     TrainOptions
-	ls    *labelSet
-	train corpusData
-	devd  corpusData
-	test  corpusData
+	crf          *crf                  // TrainOptions.CRF; nil without
+	wordSplitter tokenize.WordSplitter // recorded in ModelConfigFile
+	tok          *tokenize.Tokenizer
+	o            TrainOptions
+	ls           *labelSet
+	train        corpusData
+	devd         corpusData
+	test         corpusData
 
 	run     *engine.Run
 	dev     gotch.Device
@@ -190,7 +197,7 @@ type trainer struct {
 }
 
 func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptions) (_ *trainer, err error) {
-	tr := &trainer{tok: tok, o: o, orderEpoch: -1}
+	tr := &trainer{tok: tok, o: o, orderEpoch: -1, wordSplitter: corpusSplitter(split.Train, o.WordSplitter)}
 	defer func() {
 		if err != nil {
 			tr.close()
@@ -282,6 +289,11 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 		if tr.m, _, err = bert.LoadForTokenClassification(ckpt.Dir, bert.LoadOptions{Device: tr.dev, Labels: labels}); err != nil {
 			return nil, fmt.Errorf("ner: train: resume: %w", err)
 		}
+	} else if isConfigFile(model) {
+		if tr.m, err = newFromConfig(model, labels, tr.dev); err != nil {
+			return nil, err
+		}
+		tr.state = trainerState{Labels: labels, BestF1: -1, Scheme: o.Scheme}
 	} else {
 		pm, _, err := bert.FromPretrained(model, bert.HeadTokenClassification, bert.LoadOptions{Device: tr.dev, Labels: labels, AllowNewHead: true})
 		if err != nil {
@@ -300,7 +312,19 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 	if v := tok.VocabSize(); v > tr.m.Config().VocabSize {
 		return nil, fmt.Errorf("ner: train: the tokenizer has %d tokens but the model's vocab_size is %d", v, tr.m.Config().VocabSize)
 	}
-	if err := tr.run.Start(tr.m, tr); err != nil {
+	var em engine.Model = tr.m
+	if o.CRF {
+		if ckpt != nil {
+			tr.crf, err = loadCRF(ckpt.Dir, len(labels), tr.dev)
+		} else {
+			tr.crf, err = newCRF(int64(len(labels)), tr.dev)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ner: train: %w", err)
+		}
+		em = crfModel{tr.m, tr.crf}
+	}
+	if err := tr.run.Start(em, tr); err != nil {
 		return nil, err
 	}
 	if ckpt != nil {
@@ -309,7 +333,92 @@ func newTrainer(model string, tok *tokenize.Tokenizer, split Split, o TrainOptio
 	return tr, nil
 }
 
+// corpusSplitter returns the word splitter to record for a model trained
+// on c: ws when set; else tokenize.SplitterBERT for a corpus read from text
+// with standoff annotations (SemClinBr, BRAT: its words are
+// tokenize.SplitWords of the text, and its sentences carry offsets), and
+// tokenize.SplitterClinical for a corpus of given tokens (CLINpt, CoNLL).
+func corpusSplitter(c *Corpus, ws tokenize.WordSplitter) tokenize.WordSplitter {
+	if ws != "" {
+		return ws
+	}
+	if c != nil {
+		for _, d := range c.Documents {
+			for _, s := range d.Sentences {
+				if s.Starts != nil {
+					return tokenize.SplitterBERT
+				}
+			}
+		}
+	}
+	return tokenize.SplitterClinical
+}
+
+// isConfigFile reports whether model names a config.json file rather than
+// a model directory or name.
+func isConfigFile(model string) bool {
+	st, err := os.Stat(model)
+	return err == nil && st.Mode().IsRegular() && strings.HasSuffix(model, ".json")
+}
+
+// newFromConfig returns a randomly initialised token-classification model
+// of the configuration in path, with labels (the caller seeds).
+func newFromConfig(path string, labels []string, dev gotch.Device) (*bert.ForTokenClassification, error) {
+	cfg, err := bert.LoadConfig(path)
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	if err := cfg.SetLabels(labels); err != nil {
+		return nil, fmt.Errorf("ner: train: %s: %w", path, err)
+	}
+	m, err := bert.NewForTokenClassification(cfg, dev)
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: new model from %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// crfModel is the model the engine trains with a CRF head: the
+// token-classification model's parameters and the CRF's.
+type crfModel struct {
+	*bert.ForTokenClassification
+	crf *crf
+}
+
+// Parameters lists the model's parameters, then the CRF's.
+func (m crfModel) Parameters() []bert.Param {
+	return append(m.ForTokenClassification.Parameters(), m.crf.params()...)
+}
+
+// crfLossBackward computes the CRF's mean negative log-likelihood per
+// labelled token of the batch and back-propagates it through back.
+func (tr *trainer) crfLossBackward(in bert.Inputs, q crfSequences, back engine.Backward) (loss *ts.Tensor, err error) {
+	defer torchutil.Recover(&err)
+	logits, err := tr.m.Forward(in, true) // (B, T, L)
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	defer logits.MustDrop()
+	l, err := tr.crf.nll(logits, q)
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: %w", err)
+	}
+	defer l.MustDrop()
+	return back(l)
+}
+
+// crfWeights returns the CRF's current weights on the host (nil without a
+// CRF).
+func (tr *trainer) crfWeights() (*crfWeights, error) {
+	if tr.crf == nil {
+		return nil, nil
+	}
+	return tr.crf.hostWeights()
+}
+
 func (tr *trainer) close() {
+	tr.crf.drop()
+	tr.crf = nil
 	tr.static.close()
 	tr.static = nil
 	tr.run.Close()
@@ -338,32 +447,41 @@ func (tr *trainer) fit(ctx context.Context) (*TrainResult, error) {
 			return nil, err
 		}
 	}
+	if err := tr.run.Barrier(); err != nil { // best/ is rank 0's to write
+		return nil, err
+	}
 	if len(tr.test.exs) > 0 {
 		ev, err := tr.testBest(res.BestDir)
 		if err != nil {
 			return nil, err
 		}
-		if err := writeTestReports(ev, o.OutDir); err != nil {
-			return nil, err
+		if tr.run.IsMain() {
+			if err := writeTestReports(ev, o.OutDir); err != nil {
+				return nil, err
+			}
 		}
 		res.Test = ev
 	}
-	if err := tr.writeBestCard(res); err != nil {
-		return nil, err
+	if tr.run.IsMain() { // rank 0 writes best/'s card
+		if err := tr.writeBestCard(res); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
 
 // NumBatches is the number of training batches per epoch (engine.Task).
 func (tr *trainer) NumBatches() int {
-	return (len(tr.train.exs) + tr.o.BatchSize - 1) / tr.o.BatchSize
+	return (tr.run.ShardLen(len(tr.train.exs)) + tr.o.BatchSize - 1) / tr.o.BatchSize
 }
 
 // epochBatches returns the training batches of an epoch: the windows in
-// an order seeded by (Seed, epoch), cut into batches of BatchSize.
+// an order seeded by (Seed, epoch), this rank's shard of it
+// (engine.Run.ShardOrder; all of it in one process), cut into batches of
+// BatchSize.
 func (tr *trainer) epochBatches(epoch int) [][]int {
 	if tr.orderEpoch != epoch {
-		tr.batches = chunk(epochOrder(len(tr.train.exs), tr.o.Seed, epoch), tr.o.BatchSize)
+		tr.batches = chunk(tr.run.ShardOrder(epochOrder(len(tr.train.exs), tr.o.Seed, epoch)), tr.o.BatchSize)
 		tr.orderEpoch = epoch
 	}
 	return tr.batches
@@ -400,7 +518,12 @@ func (tr *trainer) forwardBackward(idx []int, back engine.Backward) (loss *ts.Te
 		return nil, 0, fmt.Errorf("ner: train: %w", err)
 	}
 	s.Add(labels)
-	if loss, err = tr.lossBackward(in, labels, back); err != nil {
+	if tr.crf != nil {
+		loss, err = tr.crfLossBackward(in, crfBatchSequences(b.labels, b.b, b.t), back)
+	} else {
+		loss, err = tr.lossBackward(in, labels, back)
+	}
+	if err != nil {
 		return nil, 0, err
 	}
 	return loss, b.realToks, nil
@@ -468,12 +591,21 @@ func (tr *trainer) EndEpoch(e engine.EpochEnd) (stop bool, err error) {
 	return evalDev && o.EarlyStopping > 0 && st.BadEvals >= o.EarlyStopping, nil
 }
 
-// SaveModel writes the model and the tokenizer into dir (engine.Task).
+// SaveModel writes the model, the tokenizer and ModelConfigFile into dir
+// (engine.Task).
 func (tr *trainer) SaveModel(dir string) error {
 	if err := tr.m.Save(dir); err != nil {
 		return err
 	}
-	return tr.tok.Save(dir)
+	if err := tr.tok.Save(dir); err != nil {
+		return err
+	}
+	if tr.crf != nil {
+		if err := saveCRF(dir, tr.crf); err != nil {
+			return err
+		}
+	}
+	return WriteModelConfig(dir, ModelConfig{WordSplitter: tr.wordSplitter})
 }
 
 // State is the trainer's part of a checkpoint (engine.Task).
@@ -489,7 +621,11 @@ func (tr *trainer) State() (engine.TaskState, error) {
 
 // evaluate predicts a split with the training model and scores it.
 func (tr *trainer) evaluate(d corpusData) (*Evaluation, error) {
-	ev, err := evaluateModel(tr.m, tr.dev, tr.tok.PAD(), d, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+	w, err := tr.crfWeights()
+	if err != nil {
+		return nil, fmt.Errorf("ner: evaluate: %w", err)
+	}
+	ev, err := tr.evaluateShared(tr.m, d, w)
 	return ev, torchutil.WrapOOM(err, fmt.Sprintf("ner: evaluate, batch %d × %d on %s (lower -eval-batch)",
 		tr.o.EvalBatchSize, tr.o.MaxLen, torchutil.DeviceString(tr.dev)))
 }
@@ -501,23 +637,28 @@ func (tr *trainer) testBest(dir string) (*Evaluation, error) {
 		return nil, fmt.Errorf("ner: train: test: %w", err)
 	}
 	defer freeModel(m)
-	return evaluateModel(m, tr.dev, tr.tok.PAD(), tr.test, tr.ls.names, tr.o.Scheme, tr.o.EvalBatchSize)
+	w, err := loadCRFWeights(dir, len(tr.ls.names))
+	if err != nil {
+		return nil, fmt.Errorf("ner: train: test: %w", err)
+	}
+	return tr.evaluateShared(m, tr.test, w)
 }
 
-// evaluateModel tags d's sentences and scores them against d.gold.
-func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels []string, s Scheme, batchSize int) (*Evaluation, error) {
+// evaluateModel tags d's sentences (decoded with dec and the CRF weights
+// w, nil without a CRF) and scores them against d.gold.
+func evaluateModel(m forwarder, dev gotch.Device, pad int, d corpusData, labels []string, s Scheme, batchSize int, dec Decode, w *crfWeights) (*Evaluation, error) {
 	preds, err := predictExamples(m, d.exs, evalBatches(d.exs, batchSize), pad, dev)
 	if err != nil {
 		return nil, err
 	}
-	pred, _ := sentenceTags(d.sws, d.exs, preds, labels)
+	pred, _ := sentenceTags(d.sws, d.exs, preds, labels, dec, w)
 	return newEvaluation(d.words, d.gold, s, pred, schemeOfLabels(labels))
 }
 
 // saveEpochDir keeps OutDir/epoch-N when SaveEpochModels > 0 and removes
 // the epochs beyond the limit.
 func (tr *trainer) saveEpochDir(epoch int) error {
-	if tr.o.SaveEpochModels <= 0 {
+	if tr.o.SaveEpochModels <= 0 || !tr.run.IsMain() {
 		return nil
 	}
 	if err := tr.saveModel(filepath.Join(tr.o.OutDir, fmt.Sprintf("epoch-%d", epoch))); err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
+	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 // StepMetrics are the metrics of one optimizer step, given to
@@ -71,6 +72,24 @@ type TrainOptions struct {
 	// and is refused with fp16 (its loss scale changes) and class weights.
 	// Default false.
 	CUDAGraph bool
+	// WordSplitter is the splitter whose words the training corpus has,
+	// recorded in the model directories' ModelConfigFile so that a Tagger
+	// splits raw text the same way. "" means the corpus' own:
+	// tokenize.SplitterBERT for corpora read from text with standoff
+	// annotations (ReadSemClinBr, ReadBRAT split the text with
+	// tokenize.SplitWords), tokenize.SplitterClinical for corpora of given
+	// tokens (CLINpt, CoNLL).
+	WordSplitter tokenize.WordSplitter
+	// CRF puts a linear-chain CRF on the classifier (flair's use_crf): the
+	// loss is its negative log-likelihood per labelled token and decoding
+	// adds its transition scores (crf.go). Its weights are saved in
+	// CRFFile. Not with CUDAGraph, class weights or LabelAll. Default
+	// false.
+	CRF bool
+	// Decode is how dev and test tags are read from the label scores.
+	// Default DecodeViterbi (the zero value): the best tag sequence the
+	// scheme allows.
+	Decode Decode
 	// Card fills the model card written into best/ (README.md).
 	Card CardOptions
 
@@ -144,9 +163,23 @@ func (o TrainOptions) Validate() error {
 		return bad("CUDAGraph", true, "not with fp16 (its loss scale changes between steps); use bf16 or fp32")
 	case o.CUDAGraph && (o.ClassWeights != nil || o.BalanceClasses):
 		return bad("CUDAGraph", true, "not with class weights")
+	case o.CRF && o.CUDAGraph:
+		return bad("CRF", true, "not with CUDAGraph (the CRF's forward algorithm loops over each batch's sequence length)")
+	case o.CRF && (o.ClassWeights != nil || o.BalanceClasses):
+		return bad("CRF", true, "not with class weights (they weigh the cross-entropy loss)")
+	case o.CRF && o.LabelAll:
+		return bad("CRF", true, "not with LabelAll (the CRF chains words, one labelled sub-token each)")
 	}
 	if err := o.Scheme.Validate(); err != nil {
 		return fmt.Errorf("ner: train options: Scheme: %w", err)
+	}
+	if o.WordSplitter != "" {
+		if err := o.WordSplitter.Validate(); err != nil {
+			return fmt.Errorf("ner: train options: WordSplitter: %w", err)
+		}
+	}
+	if err := o.Decode.Validate(); err != nil {
+		return fmt.Errorf("ner: train options: Decode: %w", err)
 	}
 	for l, w := range o.ClassWeights {
 		if !finite(w) || w < 0 {

@@ -28,7 +28,7 @@ var inputFiles = []string{"train.txt", "dev.txt", "test.txt", "split"}
 
 // modelFiles are the files of a model directory Train writes (best/,
 // epoch-N/): the model's and the tokenizer's.
-var modelFiles = []string{"config.json", bert.SafetensorsFile, "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"}
+var modelFiles = []string{"config.json", bert.SafetensorsFile, "vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", ModelConfigFile, CRFFile}
 
 // PrepareOutDir checks o.OutDir for a Train call with the same arguments
 // before anything is written to it, and writes the run manifest
@@ -91,6 +91,14 @@ func runManifest(model string, split Split, o TrainOptions) (*engine.Manifest, e
 		}
 		abs, _ := filepath.Abs(model)
 		m.Runtime["model_path"] = abs
+	} else if isConfigFile(model) {
+		sum, err := engine.HashFile(model)
+		if err != nil {
+			return nil, fmt.Errorf("ner: train: model config: %w", err)
+		}
+		d["model_config_sha256"] = sum
+		abs, _ := filepath.Abs(model)
+		m.Runtime["model_config_path"] = abs
 	} else {
 		d["model"] = model
 	}
@@ -117,6 +125,9 @@ func runManifest(model string, split Split, o TrainOptions) (*engine.Manifest, e
 	t := m.Training
 	t["max_len"], t["stride"], t["label_all"], t["balance_classes"] = o.MaxLen, o.Stride, o.LabelAll, o.BalanceClasses
 	t["class_weights"], t["early_stopping"] = o.ClassWeights, o.EarlyStopping
+	if o.CRF {
+		t["crf"] = true
+	}
 	r := m.Runtime
 	r["eval_batch_size"], r["cuda_graph"], r["save_epoch_models"] = o.EvalBatchSize, o.CUDAGraph, o.SaveEpochModels
 	return m, nil
@@ -184,8 +195,12 @@ func partDigest(c *Corpus) map[string]any {
 
 // saveModel writes the model and the tokenizer to dir atomically
 // (engine.SaveModelDir: built beside dir, synced, swapped in; files in dir
-// that Train does not write are kept).
+// that Train does not write are kept). Only rank 0 of a data-parallel run
+// writes.
 func (tr *trainer) saveModel(dir string) error {
+	if !tr.run.IsMain() {
+		return nil // rank 0 writes
+	}
 	if err := engine.SaveModelDir(dir, tr.SaveModel); err != nil {
 		return fmt.Errorf("ner: save %s: %w", dir, err)
 	}

@@ -66,6 +66,16 @@ type BatchOptions struct {
 	PadToBlock bool
 	// Seed for shuffling and masking. Default 42.
 	Seed uint64
+	// Rank and WorldSize make the Batcher produce one rank's share of a
+	// data-parallel run (WorldSize > 1): every rank shuffles the same order,
+	// pads it with its first examples to a multiple of WorldSize, and takes
+	// positions Rank, Rank+WorldSize, … (DistributedSampler). Batch k of
+	// the rank is its rows of batch k of a one-process Batcher with batch
+	// BatchSize·WorldSize, masks included: that batch is masked whole with
+	// its random stream, and the rank keeps its rows, so that W ranks of
+	// batch B see exactly what one process of batch W·B sees. 0 or 1: the
+	// whole data set.
+	Rank, WorldSize int
 }
 
 // DefaultBatchOptions returns batch 4, no accumulation, shuffled, seed 42.
@@ -80,6 +90,9 @@ func (o BatchOptions) Validate() error {
 	}
 	if o.GradAccum < 1 {
 		return fmt.Errorf("pretrain: batch options: GradAccum %d < 1", o.GradAccum)
+	}
+	if o.WorldSize < 0 || o.Rank < 0 || (o.Rank > 0 && o.Rank >= o.WorldSize) {
+		return fmt.Errorf("pretrain: batch options: Rank %d of WorldSize %d", o.Rank, o.WorldSize)
 	}
 	return nil
 }
@@ -125,8 +138,9 @@ func NewBatcher(ds *Dataset, m *Masker, opts BatchOptions) (*Batcher, error) {
 
 // NumBatches is the number of micro-batches per epoch.
 func (b *Batcher) NumBatches() int {
-	n := b.ds.Len() / b.opts.BatchSize
-	if !b.opts.DropLast && b.ds.Len()%b.opts.BatchSize != 0 {
+	m := b.shardLen()
+	n := m / b.opts.BatchSize
+	if !b.opts.DropLast && m%b.opts.BatchSize != 0 {
 		n++
 	}
 	return n
@@ -183,6 +197,9 @@ func (b *Batcher) At(p Position) (*Batch, error) {
 		return nil, fmt.Errorf("pretrain: batcher: batch %v: outside epochs ≥ 0, batches [0,%d)", p, nb)
 	}
 	order := b.epochOrder(p.Epoch)
+	if b.opts.WorldSize > 1 {
+		return b.shardAt(p, order)
+	}
 	lo := p.Batch * b.opts.BatchSize
 	hi := min(lo+b.opts.BatchSize, b.ds.Len())
 	if len(b.buf) < hi-lo {
@@ -203,11 +220,26 @@ func (b *Batcher) At(p Position) (*Batch, error) {
 	if b.opts.PadToBlock {
 		seqLen = b.ds.BlockSize()
 	}
+	batch, err := b.mask(p, ex, seqLen)
+	if err != nil {
+		return nil, err
+	}
+	return b.place(batch, p), nil
+}
+
+// mask masks the examples of the batch at p with its random stream.
+func (b *Batcher) mask(p Position, ex [][]int32, seqLen int) (*Batch, error) {
 	rng := rand.New(rand.NewPCG(b.opts.Seed, engine.Mix(0x6d61736b, uint64(p.Epoch), uint64(p.Batch)))) // "mask"
 	batch, err := b.m.Mask(ex, seqLen, rng)
 	if err != nil {
 		return nil, fmt.Errorf("pretrain: batcher: batch %v: %w", p, err)
 	}
+	return batch, nil
+}
+
+// place sets the batch's position, step and token count.
+func (b *Batcher) place(batch *Batch, p Position) *Batch {
+	nb := b.NumBatches()
 	batch.Position = p
 	ga := b.opts.GradAccum
 	batch.Step = p.Epoch*b.StepsPerEpoch() + p.Batch/ga
@@ -216,7 +248,61 @@ func (b *Batcher) At(p Position) (*Batch, error) {
 	for _, a := range batch.AttentionMask {
 		batch.Tokens += int(a)
 	}
-	return batch, nil
+	return batch
+}
+
+// shardLen is the number of examples of this rank in an epoch.
+func (b *Batcher) shardLen() int {
+	if w := b.opts.WorldSize; w > 1 {
+		return (b.ds.Len() + w - 1) / w
+	}
+	return b.ds.Len()
+}
+
+// shardAt is At for one rank of WorldSize: the rows Rank, Rank+W, … of
+// the global batch p (BatchSize·W examples of the padded order), masked
+// as a whole.
+func (b *Batcher) shardAt(p Position, order []int32) (*Batch, error) {
+	w, n := b.opts.WorldSize, b.ds.Len()
+	lo := p.Batch * b.opts.BatchSize * w
+	hi := min(lo+b.opts.BatchSize*w, b.shardLen()*w)
+	ex := make([][]int32, hi-lo)
+	for k := range ex {
+		i := (lo + k) % n
+		if order != nil {
+			i = int(order[i])
+		}
+		var err error
+		if ex[k], err = b.ds.Example(i, nil); err != nil {
+			return nil, err
+		}
+	}
+	seqLen := 0
+	if b.opts.PadToBlock {
+		seqLen = b.ds.BlockSize()
+	}
+	g, err := b.mask(p, ex, seqLen)
+	if err != nil {
+		return nil, err
+	}
+	var rows []int
+	for r := b.opts.Rank; r < g.Batch; r += w {
+		rows = append(rows, r)
+	}
+	t := g.SeqLen
+	out := &Batch{Batch: len(rows), SeqLen: t}
+	for _, r := range rows {
+		out.InputIDs = append(out.InputIDs, g.InputIDs[r*t:(r+1)*t]...)
+		out.AttentionMask = append(out.AttentionMask, g.AttentionMask[r*t:(r+1)*t]...)
+		out.TokenTypeIDs = append(out.TokenTypeIDs, g.TokenTypeIDs[r*t:(r+1)*t]...)
+		out.Labels = append(out.Labels, g.Labels[r*t:(r+1)*t]...)
+	}
+	for i, l := range out.Labels {
+		if l != IgnoreIndex {
+			out.MaskedPositions = append(out.MaskedPositions, int64(i))
+		}
+	}
+	return b.place(out, p), nil
 }
 
 // epochOrder returns the example order of epoch e (nil: identity).

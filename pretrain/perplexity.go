@@ -10,6 +10,7 @@ import (
 	"runtime"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/dist"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/tokenize"
@@ -143,6 +144,10 @@ type evalSet struct {
 	masker *Masker
 	batch  int
 	seed   uint64
+	// part and parts: with parts > 1, only the part-th of parts
+	// contiguous shares of the batches (a rank's share of a data-parallel
+	// evaluation, dist.EvalRange).
+	part, parts int
 }
 
 // batches calls fn with the batches of the set in corpus order. Block i is
@@ -150,7 +155,13 @@ type evalSet struct {
 // depend on the batch size; a batch is padded to its longest block.
 func (e evalSet) batches(ctx context.Context, fn func(*Batch) error) error {
 	var buf []int32
-	for lo := 0; lo < e.ds.Len(); lo += e.batch {
+	first, end := 0, e.ds.Len()
+	if e.parts > 1 {
+		nb := (e.ds.Len() + e.batch - 1) / e.batch
+		b0, b1 := dist.EvalRange(nb, e.part, e.parts)
+		first, end = b0*e.batch, min(b1*e.batch, e.ds.Len())
+	}
+	for lo := first; lo < end; lo += e.batch {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("pretrain: evaluate: %w", err)
 		}
@@ -202,7 +213,22 @@ func stackRows(rows []*Batch, seqLen, pad int) *Batch {
 // evaluate returns the masked-token-weighted mean loss over the set (no
 // grad, no dropout) and the number of masked tokens.
 func evaluate(ctx context.Context, m *bert.ForMaskedLM, e evalSet, dev gotch.Device) (loss float64, n int64, err error) {
-	var sum float64
+	sum, n, err := evaluateSum(ctx, m, e, dev)
+	if err != nil {
+		return 0, 0, err
+	}
+	if n == 0 {
+		return 0, 0, errNoMasked
+	}
+	return sum / float64(n), n, nil
+}
+
+// errNoMasked: the validation set has no masked token.
+var errNoMasked = errors.New("pretrain: evaluate: no token was masked (text too short?)")
+
+// evaluateSum is evaluate's sum of the masked tokens' losses and their
+// number (0 and 0 for a set, or a rank's share, without any).
+func evaluateSum(ctx context.Context, m *bert.ForMaskedLM, e evalSet, dev gotch.Device) (sum float64, n int64, err error) {
 	batches := 0
 	err = torchutil.NoGrad(func() error {
 		return e.batches(ctx, func(batch *Batch) error {
@@ -226,8 +252,5 @@ func evaluate(ctx context.Context, m *bert.ForMaskedLM, e evalSet, dev gotch.Dev
 	if err != nil {
 		return 0, 0, err
 	}
-	if n == 0 {
-		return 0, 0, errors.New("pretrain: evaluate: no token was masked (text too short?)")
-	}
-	return sum / float64(n), n, nil
+	return sum, n, nil
 }

@@ -200,6 +200,9 @@ func Train(ctx context.Context, o TrainOptions) (res *Result, err error) {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if !engine.IsOutDirWriter() {
+		o.Log = nil // rank 0 of a data-parallel run reports
+	}
 
 	v, _ := LookupVariant(o.Variant)
 	stages, err := bindStages(v, o.Corpora)

@@ -48,8 +48,10 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 	sr = &StageResult{Name: name, Dir: dir, FinalDir: finalDir}
 	// A crash while final/ was being written leaves a temporary directory
 	// (or, replacing one, the old one moved aside): clean up, restore.
-	if _, err := atomicfile.RecoverDir(finalDir); err != nil {
-		return sr, fmt.Errorf("pretrain: %w", err)
+	if engine.IsOutDirWriter() {
+		if _, err := atomicfile.RecoverDir(finalDir); err != nil {
+			return sr, fmt.Errorf("pretrain: %w", err)
+		}
 	}
 	if exists(finalDir) {
 		if o.Resume {
@@ -105,7 +107,11 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 
 	st.fault("stage-start")
 	logf(o.Log, "pretrain: stage %s: reading %d file(s)\n", name, len(files))
-	cache, err := BuildCache(ctx, files, st.tok, CacheOptions{Dir: o.CacheDir, Corpus: o.Corpus, Workers: o.Workers})
+	var cache *Cache
+	err = st.run.MainFirst(func() (err error) { // rank 0 builds the cache, the others open it
+		cache, err = BuildCache(ctx, files, st.tok, CacheOptions{Dir: o.CacheDir, Corpus: o.Corpus, Workers: o.Workers})
+		return err
+	})
 	if err != nil {
 		return sr, err
 	}
@@ -120,14 +126,16 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 	if err != nil {
 		return sr, err
 	}
-	if st.batcher, err = NewBatcher(train, masker, o.BatchOptions()); err != nil {
+	bo := o.BatchOptions()
+	bo.Rank, bo.WorldSize = st.run.Rank(), st.run.WorldSize()
+	if st.batcher, err = NewBatcher(train, masker, bo); err != nil {
 		return sr, err
 	}
 	if o.EvalEachEpoch && val.Len() == 0 {
 		logf(o.Log, "pretrain: stage %s: the validation documents (%d tokens) make no block of %d tokens: no validation\n", name, val.NumTokens(), o.BlockSize)
 	}
 	if o.EvalEachEpoch && val.Len() > 0 {
-		st.val = &evalSet{ds: val, masker: masker, batch: o.BatchSize, seed: uint64(o.Seed)}
+		st.val = &evalSet{ds: val, masker: masker, batch: o.BatchSize, seed: uint64(o.Seed), part: st.run.Rank(), parts: st.run.WorldSize()}
 	}
 	if err := st.run.Start(st.m, st); err != nil {
 		return sr, err
@@ -149,7 +157,12 @@ func runStage(ctx context.Context, o TrainOptions, name string, files []string, 
 		return sr, err
 	}
 	st.fault("trained")
-	if err := saveModelDir(finalDir, st.m, st.tok); err != nil {
+	if st.run.IsMain() {
+		if err := saveModelDir(finalDir, st.m, st.tok); err != nil {
+			return sr, err
+		}
+	}
+	if err := st.run.Barrier(); err != nil { // the next stage starts from finalDir
 		return sr, err
 	}
 	if err := st.writeFinalCard(finalDir, sr); err != nil {
@@ -185,10 +198,18 @@ func (st *stage) EndEpoch(e engine.EpochEnd) (bool, error) {
 	if st.val == nil {
 		return false, nil
 	}
-	loss, n, err := evaluate(context.Background(), st.m, *st.val, st.dev)
+	sum, n, err := evaluateSum(context.Background(), st.m, *st.val, st.dev)
 	if err != nil {
 		return false, err
 	}
+	tot, err := st.run.SumFloat64([]float64{sum, float64(n)}) // the ranks' shares of the validation set
+	if err != nil {
+		return false, err
+	}
+	if tot[1] == 0 {
+		return false, errNoMasked
+	}
+	loss, n := tot[0]/tot[1], int64(tot[1])
 	em := EvalMetrics{Stage: st.name, Step: e.Step, Epoch: float64(e.Step) / float64(st.run.StepsPerEpoch()), Loss: loss, Perplexity: math.Exp(loss), Tokens: n}
 	err = st.run.LogMetrics(e.Step, "eval", map[string]float64{"eval_loss": em.Loss, "perplexity": em.Perplexity, "eval_tokens": float64(n), "epoch": em.Epoch})
 	if err != nil {

@@ -9,7 +9,7 @@ func init() {
 	register(command{name: "eval-ner", summary: "evaluate a NER model on an annotated corpus (conlleval predictions + report)", run: runEvalNER})
 }
 
-const evalNERUsage = `-model DIR -corpus clinpt|semclinbr|conll|brat -data PATH -out DIR [-device cpu] [-batch 32] [-lenient]
+const evalNERUsage = `-model DIR -corpus clinpt|semclinbr|conll|brat -data PATH -out DIR [-device cpu] [-batch 32] [-lenient] [-decode viterbi|argmax]
 
 Tags every sentence of the corpus and writes to OUT: predictions.txt
 (conlleval's input: word gold predicted), conlleval.txt (conlleval.pl's
@@ -28,7 +28,8 @@ func runEvalNER(e *env, args []string) error {
 	lenient := fs.Bool("lenient", false, "turn corpus format errors into warnings")
 	tagCol := fs.Int("tag-col", 0, "conll: 1-based tag column (0 = last, negative counts from the end)")
 	corpusScheme := fs.String("corpus-scheme", "iob2", "conll: the scheme of the file's tags")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.Device("device")); err != nil {
+	tf := bindTagging(fs, false)
+	if err := cli.ParseFlags(fs, args, append(tf.rules(), cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.Device("device"))...); err != nil {
 		return err
 	}
 	if *model == "" || *kind == "" || *data == "" || *out == "" || fs.NArg() > 0 {
@@ -41,7 +42,7 @@ func runEvalNER(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tg, err := ner.Load(*model, ner.TaggerOptions{Device: *device, BatchSize: *batch, MaxLen: *maxLen})
+	tg, err := ner.Load(*model, tf.options(ner.TaggerOptions{Device: *device, BatchSize: *batch, MaxLen: *maxLen}))
 	if err != nil {
 		return err
 	}

@@ -69,7 +69,7 @@ func runForward(e *env, args []string) error {
 	if err := resolveModel(model); err != nil {
 		return err
 	}
-	m, _, err := bert.FromPretrained(*model, h, bert.LoadOptions{Device: dev})
+	m, _, err := bert.FromPretrained(*model, h, bert.LoadOptions{Device: dev, Log: e.stderr})
 	if err != nil {
 		return err
 	}

@@ -84,3 +84,26 @@ func TestForwardCommandErrors(t *testing.T) {
 		})
 	}
 }
+
+// forward -head base loads headless checkpoints (HF's token-classification
+// and masked-LM models have no pooler) with a fresh pooler and a notice.
+func TestForwardBaseFromHeadlessCheckpoint(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	raw, err := os.ReadFile(filepath.Join(bertTestdata, "tiny", "expected.json"))
+	require.NoError(t, err)
+	var exp map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(raw, &exp))
+	in, err := json.Marshal(map[string]json.RawMessage{"input_ids": exp["input_ids"], "attention_mask": exp["attention_mask"]})
+	require.NoError(t, err)
+	inFile := filepath.Join(t.TempDir(), "ids.json")
+	require.NoError(t, os.WriteFile(inFile, in, 0o644))
+	for _, head := range []string{"mlm", "token-classification"} {
+		var out, errb bytes.Buffer
+		code := run(&env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb},
+			[]string{"forward", "-model", filepath.Join(bertTestdata, "tiny", head), "-head", "base", "-input", inFile})
+		require.Equal(t, 0, code, errb.String())
+		assert.Contains(t, errb.String(), "has no pooler", head)
+		assert.Contains(t, out.String(), `"last_hidden_state"`, head)
+	}
+}

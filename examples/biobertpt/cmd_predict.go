@@ -8,20 +8,22 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
-	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 func init() {
 	register(command{name: "predict", summary: "tag entities in text lines with a fine-tuned NER model (JSON or CoNLL)", run: runPredict})
 }
 
-const predictUsage = `-model DIR [-format json|conll] [-device cpu] [-batch 32] [-max-len N] < text
+const predictUsage = `-model DIR [-format json|conll] [-splitter clinical|bert|whitespace] [-decode viterbi|argmax] [-device cpu] [-batch 32] [-max-len N] < text
    or: predict -model DIR -input PATH... [-output DIR] [-format json|jsonl|conll|brat|labelstudio]
 
 Each stdin line is one text. -format json (default) writes one JSON array of
 entities {"type","text","start","end","score"} per line, offsets in Unicode
 code points of the line, end exclusive. -format conll writes each sentence
-of the line as "word<TAB>tag" lines followed by a blank line.` + predictFilesUsage
+of the line as "word<TAB>tag" lines followed by a blank line.
+Words are cut by the splitter the model directory's ner_config.json
+records (bert when it has none) unless -splitter names one; tags are the
+best sequence the labels' scheme allows unless -decode argmax.` + predictFilesUsage
 
 func runPredict(e *env, args []string) error {
 	fs := newFlags(e, "predict", predictUsage)
@@ -31,10 +33,12 @@ func runPredict(e *env, args []string) error {
 	batch := fs.Int("batch", 32, "windows per forward pass")
 	maxLen := fs.Int("max-len", 0, "window length in sub-tokens (0 = 256, capped at the model's maximum)")
 	files := bindPredictFiles(fs)
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.AtLeast("max-batch-tokens", 1),
-		cli.OneOf("format", "json", "jsonl", "conll", "brat", "labelstudio"), cli.Device("device")); err != nil {
+	tf := bindTagging(fs, true)
+	if err := cli.ParseFlags(fs, args, append(tf.rules(), cli.AtLeast("batch", 1), cli.ZeroOrAtLeast("max-len", 3), cli.AtLeast("max-batch-tokens", 1),
+		cli.OneOf("format", "json", "jsonl", "conll", "brat", "labelstudio"), cli.Device("device"))...); err != nil {
 		return err
 	}
+	opts := tf.options(ner.TaggerOptions{Device: *device, BatchSize: *batch, MaxLen: *maxLen})
 	if *model == "" || fs.NArg() > 0 {
 		return usagef("predict %s", predictUsage)
 	}
@@ -42,12 +46,12 @@ func runPredict(e *env, args []string) error {
 		return err
 	}
 	if files.active(*format) {
-		return files.runModel(e, *model, ner.TaggerOptions{Device: *device, BatchSize: *batch, MaxLen: *maxLen}, *format)
+		return files.runModel(e, *model, opts, *format)
 	}
 	if *format != "json" && *format != "conll" {
 		return usagef("-format %q: want json or conll", *format)
 	}
-	tg, err := ner.Load(*model, ner.TaggerOptions{Device: *device, BatchSize: *batch, MaxLen: *maxLen})
+	tg, err := ner.Load(*model, opts)
 	if err != nil {
 		return err
 	}
@@ -72,16 +76,7 @@ func runPredict(e *env, args []string) error {
 			}
 			continue
 		}
-		var sents [][]string
-		for _, sp := range tokenize.SplitSentences(line) {
-			var words []string
-			for _, wd := range tokenize.SplitWords(line[sp.ByteStart:sp.ByteEnd]) {
-				words = append(words, wd.Text)
-			}
-			if len(words) > 0 {
-				sents = append(sents, words)
-			}
-		}
+		sents := tg.Words(line)
 		tags, err := tg.PredictSentences(sents)
 		if err != nil {
 			return fmt.Errorf("stdin:%d: %w", n, err)

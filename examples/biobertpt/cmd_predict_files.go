@@ -18,7 +18,6 @@ import (
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 	"github.com/biobertpt-go/biobertpt/internal/progress"
 	"github.com/biobertpt-go/biobertpt/ner"
-	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 // predictFormats are the output formats of predict over files, with the
@@ -372,7 +371,7 @@ func tagChunk(ctx context.Context, tg *ner.Tagger, docs []predictDoc, format str
 	if format == "conll" {
 		var sents [][]string
 		for i := range docs {
-			docs[i].words = lineWords(docs[i].text)
+			docs[i].words = tg.Words(docs[i].text)
 			sents = append(sents, docs[i].words...)
 		}
 		tags, err := tg.PredictSentences(sents)
@@ -398,22 +397,6 @@ func tagChunk(ctx context.Context, tg *ner.Tagger, docs []predictDoc, format str
 		docs[i].ents = ents[i]
 	}
 	return nil
-}
-
-// lineWords splits a line into sentences of words as predict -format conll
-// does.
-func lineWords(line string) [][]string {
-	var sents [][]string
-	for _, sp := range tokenize.SplitSentences(line) {
-		var words []string
-		for _, wd := range tokenize.SplitWords(line[sp.ByteStart:sp.ByteEnd]) {
-			words = append(words, wd.Text)
-		}
-		if len(words) > 0 {
-			sents = append(sents, words)
-		}
-	}
-	return sents
 }
 
 // writePrediction writes one input's output: its file (atomically) or

@@ -9,6 +9,7 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
+	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/ner"
 	"github.com/biobertpt-go/biobertpt/tokenize"
@@ -18,14 +19,18 @@ func init() {
 	register(command{name: "train-ner", summary: "fine-tune a BERT model for NER (BioBERTpt's recipe: AdamW 3e-5, batch 4, 10 epochs)", run: runTrainNER})
 }
 
-const trainNERUsage = `-corpus clinpt|semclinbr|conll|brat -data PATH|-train F [-dev F] [-test F] -model DIR|NAME -out DIR [flags]
+const trainNERUsage = `-corpus clinpt|semclinbr|conll|brat -data PATH|-train F [-dev F] [-test F] (-model DIR|NAME | -config config.json -vocab vocab.txt) -out DIR [flags]
 
 Reads the corpus, splits its documents 60/20/20 (seeded, by document group;
 or reads a corpus that comes split from -train, -dev and -test: without
 -dev, dev/(train+dev) of -split's fractions of -train's document groups,
 seeded, form the dev part; without -test no test report is written),
 fine-tunes the model with a fresh token-classification head, keeps the best
-model by dev F1 in OUT/best and writes the test report to OUT. Ctrl-C or
+model by dev F1 in OUT/best and writes the test report to OUT. -config and
+-vocab train a randomly initialised model of that configuration instead
+(seeded by -seed), the baseline a pretrained model is compared with.
+OUT/best/ner_config.json records -splitter, the word splitting the corpus
+has, which predict and eval-ner then use on raw text. -crf adds a CRF head. Ctrl-C or
 SIGTERM saves a resumable checkpoint, OUT/checkpoint-<step>/, and exits with
 status 1; -resume continues the run exactly where it stopped. OUT/run.json
 records the run (corpus files and their SHA-256, the split, the model, every
@@ -56,6 +61,11 @@ func runTrainNER(e *env, args []string) error {
 	model := fs.String("model", "", "pretrained model directory or name")
 	vocab := fs.String("tokenizer", "", "tokenizer directory or vocab.txt (default: the model directory)")
 	out := fs.String("out", "", "output directory")
+	config := fs.String("config", "", "config.json of a model trained from scratch (with -vocab, instead of -model)")
+	fs.StringVar(vocab, "vocab", "", "vocab.txt of the model trained from scratch (the same as -tokenizer)")
+	splitter := fs.String("splitter", "", "the word splitting the corpus has, recorded for prediction on raw text: clinical, bert or whitespace (default: bert for semclinbr and brat, whose words are BERT's pre-tokenization of the text, else clinical)")
+	decode := fs.String("decode", "viterbi", "dev/test decoding: viterbi (the best tag sequence the scheme allows) or argmax")
+	useCRF := fs.Bool("crf", false, "a linear-chain CRF on the classifier (loss: its NLL; weights in best/crf.safetensors); not with -cuda-graph, -balance-classes or -label-all")
 	epochs := fs.Int("epochs", d.Epochs, "training epochs")
 	batch := fs.Int("batch", d.BatchSize, "batch size (windows)")
 	evalBatch := fs.Int("eval-batch", d.EvalBatchSize, "batch size of dev/test prediction")
@@ -86,6 +96,7 @@ func runTrainNER(e *env, args []string) error {
 	logSteps := fs.Int("log-steps", d.LogSteps, "a metrics line every N steps (losses are read from the device that often)")
 	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
 	graph := fs.Bool("cuda-graph", false, "record a micro-batch's forward and backward as a CUDA graph and replay it (CUDA; batches padded to -batch × -max-len; not with fp16 or class weights)")
+	distTimeout := fs.Duration("dist-timeout", 0, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it (0: 30m)")
 	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	var files ner.SplitFiles
@@ -98,11 +109,15 @@ func runTrainNER(e *env, args []string) error {
 		return nil
 	})
 	seedsS := fs.String("seeds", "", "seed sweep: one run per seed (e.g. 1,2,3) in OUT/seed-N, then OUT/summary.json and summary.md")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.Device("device")); err != nil {
+	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.AtLeast("dist-timeout", 0), cli.Device("device"),
+		cli.OneOf("splitter", "", "clinical", "bert", "whitespace"), cli.OneOf("decode", "viterbi", "argmax")); err != nil {
 		return err
 	}
-	if *kind == "" || (*data == "") == (files.Train == "") || *model == "" || *out == "" || fs.NArg() > 0 {
+	if *kind == "" || (*data == "") == (files.Train == "") || (*model == "") == (*config == "") || *out == "" || fs.NArg() > 0 {
 		return usagef("train-ner %s", trainNERUsage)
+	}
+	if *config != "" && *vocab == "" {
+		return usagef("-config needs -vocab")
 	}
 	if *seedsS != "" {
 		if strings.EqualFold(*group, "all") {
@@ -125,11 +140,13 @@ func runTrainNER(e *env, args []string) error {
 	o.Epochs, o.BatchSize, o.EvalBatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *evalBatch, *lr, *maxLen, *stride
 	o.WarmupRatio, o.WeightDecay, o.MaxGradNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
 	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume, o.OverwriteOutputDir = scheme, *accum, *early, *resume, *overwrite
-	o.SaveSteps, o.SaveTotalLimit = *saveSteps, *saveLimit
+	o.SaveSteps, o.SaveTotalLimit, o.DistTimeout = *saveSteps, *saveLimit, *distTimeout
 	o.LabelAll, o.BalanceClasses, o.MaxSteps, o.LogSteps, o.MaxMemoryGiB, o.CUDAGraph = *labelAll, *balance, *maxSteps, *logSteps, *maxMem, *graph
 	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
 		return usagef("-precision: %v", err)
 	}
+	o.WordSplitter, o.CRF = tokenize.WordSplitter(*splitter), *useCRF
+	o.Decode, _ = ner.ParseDecode(*decode)
 	o.OutDir = *out
 	if !*quiet {
 		o.Log = e.stderr
@@ -142,9 +159,11 @@ func runTrainNER(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	modelDir, err := hub.Resolve(context.Background(), *model, hub.Options{})
-	if err != nil {
-		return err
+	modelDir := *config
+	if modelDir == "" {
+		if modelDir, err = hub.Resolve(context.Background(), *model, hub.Options{}); err != nil {
+			return err
+		}
 	}
 	tokDir := *vocab
 	if tokDir == "" {
@@ -187,8 +206,10 @@ func runTrainNER(e *env, args []string) error {
 		}
 		runs = append(runs, run{g, so, sp})
 	}
-	if err := split.WriteFileLists(*out); err != nil {
-		return err
+	if engine.IsOutDirWriter() { // rank 0 of a data-parallel run writes -out
+		if err := split.WriteFileLists(*out); err != nil {
+			return err
+		}
 	}
 	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()

@@ -78,6 +78,8 @@ var badFlagCases = []struct {
 	{"pretrain", []string{"-epochs", "0"}, "-epochs 0: want >= 1"},
 	{"pretrain", []string{"-max-steps", "-1"}, "-max-steps -1: want >= 0"},
 	{"pretrain", []string{"-batch", "0"}, "-batch 0: want >= 1"},
+	{"pretrain", []string{"-dist-timeout", "-1s"}, "-dist-timeout -1s: want >= 0"},
+	{"train-ner", []string{"-dist-timeout", "-1s"}, "-dist-timeout -1s: want >= 0"},
 	{"pretrain", []string{"-grad-accum", "0"}, "-grad-accum 0: want >= 1"},
 	{"pretrain", []string{"-lr", "0"}, "-lr 0: want > 0"},
 	{"pretrain", []string{"-lr", "NaN"}, "-lr NaN: want a finite number"},

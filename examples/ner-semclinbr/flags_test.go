@@ -21,6 +21,7 @@ func TestBadFlagValues(t *testing.T) {
 		{Args: []string{"-max-memory", "-1"}, Want: "-max-memory -1: want >= 0"},
 		{Args: []string{"-max-steps", "-1"}, Want: "-max-steps -1: want >= 0"},
 		{Args: []string{"-save-steps", "-1"}, Want: "-save-steps -1: want >= 0"},
+		{Args: []string{"-dist-timeout", "-1s"}, Want: "-dist-timeout -1s: want >= 0"},
 		{Args: []string{"-train", "0"}, Want: "-train 0: want > 0"},
 		{Args: []string{"-dev", "-0.2"}, Want: "-dev -0.2: want >= 0"},
 		{Args: []string{"-train", "0.7", "-dev", "0.5"}, Want: "-dev 0.5: want -train + -dev <= 1"},

@@ -27,6 +27,7 @@ func TestBadFlagValues(t *testing.T) {
 		{Args: []string{"-workers", "-2"}, Want: "-workers -2: want >= 0"},
 		{Args: []string{"-warmup-steps", "-1"}, Want: "-warmup-steps -1: want >= 0"},
 		{Args: []string{"-max-grad-norm", "-1"}, Want: "-max-grad-norm -1: want >= 0"},
+		{Args: []string{"-dist-timeout", "-1s"}, Want: "-dist-timeout -1s: want >= 0"},
 		{Args: []string{"-device", "gpu"}, Want: `-device "gpu"`},
 	}, "seed")
 }

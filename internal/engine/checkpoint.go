@@ -40,6 +40,9 @@ type runInfo struct {
 	Seed          int64    `json:"seed"`
 	LastLoss      *float64 `json:"last_loss,omitempty"`
 	Stopped       bool     `json:"stopped_early"`
+	// WorldSize is the number of processes of a data-parallel run (absent:
+	// one).
+	WorldSize int `json:"world_size,omitempty"`
 	// Scaler: where the pretraining trainer kept the fp16 scaler (read
 	// only).
 	Scaler *optim.ScalerState `json:"grad_scaler,omitempty"`
@@ -169,12 +172,18 @@ func latestCheckpoint(dir, name string, say func(string, ...any)) (*Checkpoint, 
 // SHA-256 in trainer_state.json), then removes the checkpoints beyond
 // SaveTotalLimit. It returns the checkpoint's directory.
 func (r *Run) checkpoint() (string, error) {
+	if !r.IsMain() {
+		return filepath.Join(r.dir, trainstate.DirName(int64(r.step))), nil
+	}
 	r.fault("checkpoint-start")
 	ts, err := r.task.State()
 	if err != nil {
 		return "", fmt.Errorf("%s: checkpoint: %w", r.cfg.Name, err)
 	}
 	info := runInfo{MaxSteps: r.total, StepsPerEpoch: r.spe, WarmupSteps: r.sched.Warmup, Seed: r.cfg.Seed, Stopped: r.stopped}
+	if w := r.WorldSize(); w > 1 {
+		info.WorldSize = w
+	}
 	if !math.IsNaN(r.lastLoss) {
 		l := r.lastLoss
 		info.LastLoss = &l

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
@@ -37,12 +38,12 @@ type Options struct {
 	// runs Epochs epochs. When set it also fixes the schedule's length.
 	MaxSteps int
 	// BatchSize is the number of examples in one micro-batch, a forward
-	// pass (HF per_device_train_batch_size).
+	// pass, of each process (HF per_device_train_batch_size).
 	BatchSize int
 	// GradAccum is the number of micro-batches whose gradients are summed
 	// before one optimizer step (HF gradient_accumulation_steps); the last
 	// step of an epoch may have fewer. The effective batch is
-	// BatchSize·GradAccum.
+	// BatchSize·GradAccum·(processes of a data-parallel run).
 	GradAccum int
 	// LR is AdamW's peak learning rate (HF learning_rate).
 	LR float64
@@ -102,6 +103,14 @@ type Options struct {
 	// EvalEachEpoch evaluates at the end of every epoch (and at the end of
 	// training); what is evaluated is the trainer's.
 	EvalEachEpoch bool
+
+	// DistTimeout bounds the rendezvous of a data-parallel run and every
+	// collective operation after it (the gradient all-reduce of a step,
+	// the barriers around rank 0's writes): a rank that died or stalled
+	// makes the others fail with an error naming the operation within it,
+	// instead of hanging. 0 is 30 minutes (torch.distributed's default).
+	// Unused in one process.
+	DistTimeout time.Duration
 
 	// Log receives the progress bar and messages; nil is silent. The
 	// metrics always go to OutDir's metrics.jsonl.
@@ -172,6 +181,8 @@ func (o Options) Validate() error {
 		return bad("LogSteps", o.LogSteps, ">= 0 (0 = no step lines)")
 	case o.SaveSteps < 0:
 		return bad("SaveSteps", o.SaveSteps, ">= 0 (0 = epoch ends only)")
+	case o.DistTimeout < 0:
+		return bad("DistTimeout", o.DistTimeout, ">= 0 (0 = 30m)")
 	case o.SaveTotalLimit < 0:
 		return bad("SaveTotalLimit", o.SaveTotalLimit, ">= 0 (0 = keep all)")
 	}

@@ -197,6 +197,10 @@ var engineRunFiles = []string{"checkpoint-*", ".checkpoint-*", "latest", Metrics
 //     directory, <Dir>.previous-<time> (nothing is deleted; files that are
 //     not the run's stay), which PrepareOutDir returns;
 //   - otherwise the directory is refused, naming what is there.
+//
+// On the ranks other than 0 of a data-parallel run (IsOutDirWriter false)
+// it does nothing: rank 0 prepares the directory, and the others' Open
+// waits for rank 0 to join the process group, which it does after.
 func PrepareOutDir(r OutDirRequest) (movedTo string, err error) {
 	say := r.Say
 	if say == nil {
@@ -204,6 +208,9 @@ func PrepareOutDir(r OutDirRequest) (movedTo string, err error) {
 	}
 	if r.Manifest == nil {
 		return "", fmt.Errorf("%s: PrepareOutDir: nil manifest", r.Name)
+	}
+	if !IsOutDirWriter() {
+		return "", nil // rank 0 prepares it; Open waits for rank 0
 	}
 	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
 		return "", fmt.Errorf("%s: %w", r.Name, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/internal/dist"
 	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/progress"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
@@ -75,6 +76,9 @@ type Run struct {
 	lim  *torchutil.MemoryLimit
 	ckpt *Checkpoint
 
+	group *dist.Group   // nil: one process
+	red   *dist.Reducer // the gradient all-reduce of a data-parallel run
+
 	model  Model
 	task   Task
 	params []optim.Param
@@ -121,6 +125,11 @@ type Result struct {
 	// Stopped: the task ended training early (EndEpoch), in this call or
 	// in the run it resumed.
 	Stopped bool
+	// SyncSeconds is the wall time of this call's gradient all-reduces and
+	// SyncBytes the gradient bytes each of them reduced (0 in one
+	// process).
+	SyncSeconds float64
+	SyncBytes   int64
 }
 
 // Open starts a run: it checks the options, parses the device, sets the
@@ -161,6 +170,9 @@ func Open(cfg Config) (r *Run, err error) {
 	if r.dev, err = torchutil.ParseDevice(dev); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
+	if err := openGroup(cfg, r); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
@@ -168,7 +180,7 @@ func Open(cfg Config) (r *Run, err error) {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
 	}
 	if cfg.Resume {
-		if r.ckpt, err = latestCheckpoint(dir, cfg.Name, r.say); err != nil {
+		if err := r.findCheckpoint(); err != nil {
 			return nil, err
 		}
 	}
@@ -240,6 +252,12 @@ func (r *Run) Start(m Model, task Task) (err error) {
 			return err
 		}
 	}
+	if err := r.startGroup(); err != nil {
+		return err
+	}
+	if !r.IsMain() {
+		return nil
+	}
 	if r.log, err = openMetrics(filepath.Join(r.dir, MetricsFile), r.cfg.Resume, r.ckpt); err != nil {
 		return fmt.Errorf("%s: %w", r.cfg.Name, err)
 	}
@@ -249,6 +267,10 @@ func (r *Run) Start(m Model, task Task) (err error) {
 // restore sets the run's state from checkpoint c.
 func (r *Run) restore(c *Checkpoint) error {
 	in := c.info
+	if w := max(in.WorldSize, 1); w != r.WorldSize() {
+		return fmt.Errorf("%s: checkpoint %s was written by %d processes, this run has %d: resume with the same number of processes (the data order and the steps per epoch depend on it)",
+			r.cfg.Name, c.Dir, w, r.WorldSize())
+	}
 	if (in.MaxSteps > 0 && in.MaxSteps != r.total) || (in.StepsPerEpoch > 0 && in.StepsPerEpoch != r.spe) || c.State.Seed != r.cfg.Seed {
 		return fmt.Errorf("%s: checkpoint %s was written by another run (max_steps %d, steps_per_epoch %d, seed %d; this run: %d, %d, %d): resume with the same options and data",
 			r.cfg.Name, c.Dir, in.MaxSteps, in.StepsPerEpoch, c.State.Seed, r.total, r.spe, r.cfg.Seed)
@@ -290,6 +312,7 @@ func (r *Run) Close() {
 		_ = r.log.Close()
 		r.log = nil
 	}
+	r.closeGroup()
 }
 
 // Say writes a message to Log on a line of its own (below a terminal
@@ -310,6 +333,9 @@ func (r *Run) say(format string, a ...any) {
 // LogMetrics appends a line of kind (an "eval" or "epoch" line of the
 // task) at step to metrics.jsonl. NaN values are written as null.
 func (r *Run) LogMetrics(step int, kind string, values map[string]float64) error {
+	if !r.IsMain() {
+		return nil
+	}
 	if r.log == nil {
 		return fmt.Errorf("%s: metrics log not open", r.cfg.Name)
 	}
@@ -319,7 +345,8 @@ func (r *Run) LogMetrics(step int, kind string, values map[string]float64) error
 	return nil
 }
 
-// Log is the writer of Options.Log (nil: silent).
+// Log is the writer of Options.Log (nil: silent, as on every rank but 0
+// of a data-parallel run).
 func (r *Run) Log() io.Writer { return r.cfg.Log }
 
 // fault calls the fault hook of a test.
@@ -378,12 +405,19 @@ func (r *Run) Train(ctx context.Context) (res *Result, err error) {
 	}
 	r.epochStart = time.Now()
 	r.lastFlush = r.epochStart
+	if r.red != nil {
+		defer r.saySync()
+	}
 	for r.step < r.total && !r.stopped {
-		if err := ctx.Err(); err != nil {
+		sctx, stop, err := r.agreeStop(ctx)
+		if err != nil {
+			return res, err
+		}
+		if stop {
 			if ferr := r.flush(); ferr != nil {
 				return res, ferr
 			}
-			return res, r.interrupt(ctx)
+			return res, r.interrupt(sctx)
 		}
 		if err := r.trainStep(); err != nil {
 			return res, err
@@ -480,7 +514,14 @@ func (r *Run) trainStep() (err error) {
 		p.lossSum = sum
 		p.n++
 	}
-	if r.cfg.Sync != nil {
+	if r.red != nil {
+		t0 := time.Now()
+		if err := r.red.Sync(); err != nil {
+			return fmt.Errorf("%s: step %d: %w", r.cfg.Name, r.step+1, err)
+		}
+		r.res.SyncSeconds += time.Since(t0).Seconds()
+		r.res.SyncBytes = r.red.Bytes()
+	} else if r.cfg.Sync != nil {
 		if err := r.cfg.Sync.SyncGradients(r.params); err != nil {
 			return fmt.Errorf("%s: step %d: gradient sync: %w", r.cfg.Name, r.step+1, err)
 		}
@@ -550,6 +591,30 @@ func (r *Run) flush() (err error) {
 	vals, err := tensors.ReadScalars(list)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.cfg.Name, err)
+	}
+	if r.group != nil {
+		loss, has, stoks := make([]float64, len(r.pending)), make([]bool, len(r.pending)), make([]int, len(r.pending))
+		for i, p := range r.pending {
+			if has[i] = p.lossSum != nil; has[i] {
+				loss[i] = vals[2*i] / float64(p.n)
+			}
+			stoks[i] = p.m.Tokens
+		}
+		if err := r.combineLosses(loss, has, stoks); err != nil {
+			return err
+		}
+		toks = 0
+		for i := range r.pending {
+			p := &r.pending[i]
+			if has[i] {
+				vals[2*i], p.n = loss[i], 1
+				if p.lossSum == nil {
+					p.lossSum = ts.MustOfSlice([]float32{0}) // a placeholder: this rank had none
+				}
+			}
+			p.m.Tokens = stoks[i]
+			toks += stoks[i]
+		}
 	}
 	now := time.Now()
 	tps := float64(toks) / math.Max(now.Sub(r.lastFlush).Seconds(), 1e-9)

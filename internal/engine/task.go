@@ -20,7 +20,8 @@ type Model interface {
 // else (see Run.Train). Every method runs on the training goroutine.
 type Task interface {
 	// NumBatches is the number of micro-batches in one epoch, the same for
-	// every epoch (>= 1). An epoch is visited in the task's order for that
+	// every epoch (>= 1); in a data-parallel run, of this rank's shard
+	// (Run.ShardOrder, Run.ShardLen). An epoch is visited in the task's order for that
 	// epoch, which must be a function of (Options.Seed, epoch) alone so
 	// that a resumed run sees the same batches.
 	NumBatches() int
@@ -40,9 +41,11 @@ type Task interface {
 	// evaluation, the best model, reports. stop ends training after that
 	// checkpoint (early stopping).
 	//
-	// Evaluation is the task's; a data-parallel run will shard it over the
-	// ranks and combine the counts before the task decides (the hook for
-	// that is here: every rank calls EndEpoch at the same step).
+	// Evaluation is the task's. In a data-parallel run every rank calls
+	// EndEpoch at the same step: the task evaluates its share
+	// (Run.EvalRange) and combines the ranks' counts (Run.SumInt64,
+	// SumFloat64, AllGatherInt64) before it decides, and writes files only
+	// on rank 0 (Run.IsMain).
 	EndEpoch(e EpochEnd) (stop bool, err error)
 	// SaveModel writes the model, as a directory that loads again (a HF
 	// model directory with its tokenizer), into dir, which exists and is

@@ -126,6 +126,12 @@ func SetGrad(enabled bool, fn func() error) (err error) {
 	return fn()
 }
 
+// SetGradEnabled sets libtorch's grad mode of the calling thread (lock the
+// goroutine to it) and returns the previous mode, for
+// defer SetGradEnabled(SetGradEnabled(false)). Unlike gotch's
+// ts.MustGradSetEnabled it returns the real previous mode.
+func SetGradEnabled(on bool) (prev bool) { return setGradEnabled(on) }
+
 // NoGrad runs fn with grad mode off (see SetGrad).
 func NoGrad(fn func() error) error { return SetGrad(false, fn) }
 

@@ -31,7 +31,7 @@ type NERHelp struct {
 // share: the model and the output (-model, -name, -out), the training
 // recipe (-epochs, -lr, -batch, -eval-batch, -grad-accum, -max-len,
 // -weight-decay, -warmup-ratio, -seed, -device, -precision, -cuda-graph,
-// -max-memory, -max-steps, -log-steps, -save-steps, -overwrite and, with
+// -max-memory, -max-steps, -log-steps, -save-steps, -dist-timeout, -overwrite and, with
 // NERHelp.Resume, -resume),
 // the document split (-train, -dev, -split) and -lenient. Bind them with
 // BindNERTrain; after fs.Parse, Options and Split turn them into
@@ -97,6 +97,7 @@ func BindNERTrain(fs *flag.FlagSet, def ner.TrainOptions, h NERHelp) *NERTrain {
 		fs.StringVar(&f.seeds, "seeds", "", "seed sweep: one run per seed (e.g. 1,2,3) in -out/seed-N, then -out/summary.json and summary.md (mean ± sd over the seeds)")
 	}
 	fs.BoolVar(&f.o.OverwriteOutputDir, "overwrite", def.OverwriteOutputDir, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
+	fs.DurationVar(&f.o.DistTimeout, "dist-timeout", def.DistTimeout, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it (0: 30m)")
 	fs.IntVar(&f.o.SaveSteps, "save-steps", def.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
 	return f
 }
@@ -116,7 +117,7 @@ func (f *NERTrain) Rules() []Rule {
 			}
 			return nil
 		}),
-		AtLeast("max-steps", 0), Device("device"),
+		AtLeast("max-steps", 0), AtLeast("dist-timeout", 0), Device("device"),
 	}
 }
 

@@ -15,8 +15,8 @@ import (
 // -grad-accum, -lr, -warmup-ratio, -warmup-steps, -weight-decay,
 // -max-grad-norm, -block-size, -mlm-probability, -whole-word-mask,
 // -line-by-line, -validation-fraction, -seed), checkpoints and logging
-// (-save-steps, -save-total-limit, -log-steps, -resume, -overwrite) and the
-// device (-device, -precision, -max-memory). Bind them with BindPretrain;
+// (-save-steps, -save-total-limit, -log-steps, -resume, -overwrite), the
+// device (-device, -precision, -max-memory) and -dist-timeout. Bind them with BindPretrain;
 // after fs.Parse, Options turns them into pretrain.TrainOptions.
 type Pretrain struct {
 	// Out is -out, the output directory (required).
@@ -62,6 +62,7 @@ func BindPretrain(fs *flag.FlagSet, def pretrain.TrainOptions) *Pretrain {
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N")
 	fs.StringVar(&f.precision, "precision", string(bert.DefaultPrecision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
 	fs.Float64Var(&f.o.MaxMemoryGiB, "max-memory", def.MaxMemoryGiB, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
+	fs.DurationVar(&f.o.DistTimeout, "dist-timeout", def.DistTimeout, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it (0: 30m)")
 	fs.BoolVar(&f.o.Resume, "resume", def.Resume, "continue the run in -out from its latest good checkpoint (same data and options, checked against its run.json)")
 	fs.BoolVar(&f.o.OverwriteOutputDir, "overwrite", def.OverwriteOutputDir, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
 	return f
@@ -77,7 +78,7 @@ func (f *Pretrain) Rules() []Rule {
 		Above("mlm-probability", 0), AtMost("mlm-probability", 1),
 		AtLeast("validation-fraction", 0), Below("validation-fraction", 1),
 		AtLeast("save-steps", 0), AtLeast("save-total-limit", 0), AtLeast("log-steps", 0),
-		AtLeast("max-memory", 0), AtLeast("workers", 0), Device("device"),
+		AtLeast("max-memory", 0), AtLeast("workers", 0), AtLeast("dist-timeout", 0), Device("device"),
 	}
 }
 
