@@ -25,7 +25,7 @@ test-short: setup
 
 ## bench: Go benchmarks of the CPU-side hot paths
 bench: setup
-	$(GO) test -run '^$$' -bench . -benchtime 2x ./tokenize ./metrics ./pretrain ./internal/optim ./internal/bench
+	$(GO) test -run '^$$' -bench . -benchtime 2x ./tokenize ./metrics ./pretrain ./internal/optim ./examples/internal/bench
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -17,7 +17,7 @@ import (
 )
 
 // The .golden files are the output of `perl conlleval.pl [flags] < NAME.txt`
-// (conlleval.pl 2004-01-26, ../shared/tools/conlleval.pl).
+// (conlleval.pl 2004-01-26, read from outside the repository when present).
 var goldenCases = []struct {
 	name string
 	opts metrics.ConllOptions // the conlleval flags used for the golden file

@@ -163,7 +163,7 @@ func TestReadCLINptMalformed(t *testing.T) {
 	assert.ErrorContains(t, err, `sheet "Nope"`)
 }
 
-// The real CLINpt samples in ../shared (not copied into the repository).
+// The real CLINpt samples, outside the repository; the test skips without them.
 func TestReadCLINptSamples(t *testing.T) {
 	dir := filepath.Join("..", "..", "shared", "data", "clinpt-sample")
 	if _, err := os.Stat(filepath.Join(dir, "CC6.xlsx")); err != nil {

@@ -30,7 +30,38 @@ func buildStandoff(text string, anns []*annotation, p *problems, rep *Report) []
 	if len(words) == 0 {
 		return nil
 	}
-	// Sentence of each word: the sentence span holding the word's start.
+	sentOf := sentenceOfWords(text, words)
+	usable := placeAnnotations(words, sentOf, anns, p, rep)
+	countNested(usable, rep)
+	// Outermost first: by first word, then longest, then file order.
+	order := append([]*annotation(nil), usable...)
+	sort.SliceStable(order, func(i, j int) bool {
+		if order[i].ws != order[j].ws {
+			return order[i].ws < order[j].ws
+		}
+		return order[i].we-order[i].ws > order[j].we-order[j].ws
+	})
+	tags := flatTags(len(words), sentOf, order, rep)
+	labels := standoffLabels(len(words), sentOf, order, p, rep)
+
+	var out []Sentence
+	for i, w := range words {
+		if i == 0 || sentOf[i] != sentOf[i-1] {
+			out = append(out, Sentence{Labels: [][]string{}})
+		}
+		s := &out[len(out)-1]
+		s.Words = append(s.Words, w.Text)
+		s.Tags = append(s.Tags, tags[i])
+		s.Labels = append(s.Labels, labels[i])
+		s.Starts = append(s.Starts, w.Start)
+		s.Ends = append(s.Ends, w.End)
+	}
+	return out
+}
+
+// sentenceOfWords returns the sentence of each word: the sentence span
+// holding the word's start.
+func sentenceOfWords(text string, words []tokenize.Word) []int {
 	bounds := sentenceBounds(text)
 	sentOf := make([]int, len(words))
 	si := 0
@@ -40,9 +71,14 @@ func buildStandoff(text string, anns []*annotation, p *problems, rep *Report) []
 		}
 		sentOf[i] = si
 	}
+	return sentOf
+}
 
-	// Words covered by each annotation: every word overlapping its extent
-	// [first fragment start, last fragment end).
+// placeAnnotations sets the words each annotation covers (every word
+// overlapping its extent [first fragment start, last fragment end)),
+// reports the ones that cannot be represented exactly, and returns those
+// covering at least one word.
+func placeAnnotations(words []tokenize.Word, sentOf []int, anns []*annotation, p *problems, rep *Report) []*annotation {
 	var usable []*annotation
 	for _, a := range anns {
 		s, e := a.start(), a.end()
@@ -70,7 +106,12 @@ func buildStandoff(text string, anns []*annotation, p *problems, rep *Report) []
 		}
 		usable = append(usable, a)
 	}
-	// Nested: extent strictly inside another annotation's extent.
+	return usable
+}
+
+// countNested counts the annotations whose extent lies strictly inside
+// another's.
+func countNested(usable []*annotation, rep *Report) {
 	for _, a := range usable {
 		for _, b := range usable {
 			if a != b && b.start() <= a.start() && a.end() <= b.end() && (b.start() != a.start() || b.end() != a.end()) {
@@ -79,29 +120,26 @@ func buildStandoff(text string, anns []*annotation, p *problems, rep *Report) []
 			}
 		}
 	}
-	// Outermost first: by first word, then longest, then file order.
-	order := append([]*annotation(nil), usable...)
-	sort.SliceStable(order, func(i, j int) bool {
-		if order[i].ws != order[j].ws {
-			return order[i].ws < order[j].ws
-		}
-		return order[i].we-order[i].ws > order[j].we-order[j].ws
-	})
+}
 
-	tags := make([]string, len(words))
+// markIOB2 tags word i of annotation a with label in dst: B- on its first
+// word and on the first word of each sentence it reaches, I- elsewhere.
+func markIOB2(dst []string, sentOf []int, a *annotation, label string, i int) {
+	if i == a.ws || sentOf[i] != sentOf[i-1] {
+		dst[i] = "B-" + label
+	} else {
+		dst[i] = "I-" + label
+	}
+}
+
+// flatTags returns the flat tags: annotations in order are kept greedily
+// when all their words are still free.
+func flatTags(n int, sentOf []int, order []*annotation, rep *Report) []string {
+	tags := make([]string, n)
 	for i := range tags {
 		tags[i] = "O"
 	}
-	labels := make([][]string, len(words))
-	mark := func(dst []string, a *annotation, label string, i int) {
-		if i == a.ws || sentOf[i] != sentOf[i-1] {
-			dst[i] = "B-" + label
-		} else {
-			dst[i] = "I-" + label
-		}
-	}
-	// Flat tags: greedily keep annotations whose words are all free.
-	taken := make([]bool, len(words))
+	taken := make([]bool, n)
 	for _, a := range order {
 		free := true
 		for i := a.ws; i < a.we; i++ {
@@ -113,16 +151,21 @@ func buildStandoff(text string, anns []*annotation, p *problems, rep *Report) []
 		}
 		for i := a.ws; i < a.we; i++ {
 			taken[i] = true
-			mark(tags, a, a.labels[0], i)
+			markIOB2(tags, sentOf, a, a.labels[0], i)
 		}
 	}
-	// Labels: the same greedy choice per label.
+	return tags
+}
+
+// standoffLabels returns each word's multi-label tags: the greedy choice of
+// flatTags made per label, the labels of a word sorted by name.
+func standoffLabels(n int, sentOf []int, order []*annotation, p *problems, rep *Report) [][]string {
 	perLabel := map[string][]string{}
 	for _, a := range order {
 		for _, l := range a.labels {
 			lt := perLabel[l]
 			if lt == nil {
-				lt = make([]string, len(words))
+				lt = make([]string, n)
 				perLabel[l] = lt
 			}
 			free := true
@@ -135,7 +178,7 @@ func buildStandoff(text string, anns []*annotation, p *problems, rep *Report) []
 				continue
 			}
 			for i := a.ws; i < a.we; i++ {
-				mark(lt, a, l, i)
+				markIOB2(lt, sentOf, a, l, i)
 			}
 		}
 	}
@@ -144,6 +187,7 @@ func buildStandoff(text string, anns []*annotation, p *problems, rep *Report) []
 		names = append(names, l)
 	}
 	sort.Strings(names)
+	labels := make([][]string, n)
 	for _, l := range names {
 		for i, t := range perLabel[l] {
 			if t != "" {
@@ -151,20 +195,7 @@ func buildStandoff(text string, anns []*annotation, p *problems, rep *Report) []
 			}
 		}
 	}
-
-	var out []Sentence
-	for i, w := range words {
-		if i == 0 || sentOf[i] != sentOf[i-1] {
-			out = append(out, Sentence{Labels: [][]string{}})
-		}
-		s := &out[len(out)-1]
-		s.Words = append(s.Words, w.Text)
-		s.Tags = append(s.Tags, tags[i])
-		s.Labels = append(s.Labels, labels[i])
-		s.Starts = append(s.Starts, w.Start)
-		s.Ends = append(s.Ends, w.End)
-	}
-	return out
+	return labels
 }
 
 // runeSlice returns the runes [s, e) of text (given as runes).

@@ -3,7 +3,6 @@ package ner
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -87,14 +86,8 @@ func faultFixture(t *testing.T) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	require.NoError(t, os.MkdirAll(data, 0o755))
-	files, err := fs.ReadDir(demodata.NERFS(), ".")
+	_, err := demodata.WriteNER(data, 0)
 	require.NoError(t, err)
-	for _, f := range files {
-		b, err := fs.ReadFile(demodata.NERFS(), f.Name())
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(data, f.Name()), b, 0o644))
-	}
 	vocab := filepath.Join(dir, "vocab.txt")
 	require.NoError(t, os.WriteFile(vocab, demodata.Vocab(), 0o644))
 	tok := demoTokenizer(t)

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/testutil/weights"
+	"github.com/biobertpt-go/biobertpt/internal/safetensors/safetensorstest"
 )
 
 func TestCheckModelLabels(t *testing.T) {
@@ -68,7 +68,7 @@ func TestLoadRejectsInvalidLabels(t *testing.T) {
 func TestLoadRejectsNonFiniteWeights(t *testing.T) {
 	tok := demoTokenizer(t)
 	dir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"O", "B-A", "I-A"}, -1)
-	weights.Set(t, dir, "bert.encoder.layer.0.attention.self.query.weight", 5, float32(math.NaN()))
+	safetensorstest.Set(t, dir, "bert.encoder.layer.0.attention.self.query.weight", 5, float32(math.NaN()))
 	_, err := Load(dir, TaggerOptions{})
 	require.ErrorIs(t, err, bert.ErrNonFinite)
 	assert.Contains(t, err.Error(), `"bert.encoder.layer.0.attention.self.query.weight": 1 NaN, 0 Inf`)
@@ -80,7 +80,7 @@ func TestLoadRejectsNonFiniteWeights(t *testing.T) {
 func TestPredictRejectsNonFiniteLogits(t *testing.T) {
 	tok := demoTokenizer(t)
 	dir := saveFreshModel(t, tok, tinyConfig(tok, 0), []string{"O", "B-A", "I-A"}, -1)
-	weights.Edit(t, dir, func(k string, v []float32) {
+	safetensorstest.Edit(t, dir, func(k string, v []float32) {
 		if k == "classifier.weight" {
 			for i := range v {
 				v[i] = math.MaxFloat32 * float32(1-2*(i%2)) // ±max: the sums overflow

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -28,13 +27,8 @@ import (
 func demoSplit(t *testing.T) Split {
 	t.Helper()
 	dir := t.TempDir()
-	files, err := fs.ReadDir(demodata.NERFS(), ".")
+	_, err := demodata.WriteNER(dir, 0)
 	require.NoError(t, err)
-	for _, f := range files {
-		b, err := fs.ReadFile(demodata.NERFS(), f.Name())
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f.Name()), b, 0o644))
-	}
 	c, err := ReadCLINpt(dir, CLINptOptions{})
 	require.NoError(t, err)
 	sp, err := SplitDocuments(c, 0.6, 0.2, 42)

@@ -556,9 +556,48 @@ func writeCache(ctx context.Context, path string, key [32]byte, sp Specials, fil
 		}
 	}()
 
-	// Pipeline: reader → jobs → workers → results → writer (in order).
-	// inflight bounds the chunks read but not yet written, so memory stays
-	// bounded however slow the writer or one worker is.
+	p := startEncoding(ctx, files, enc, sp, opts.Corpus, workers, chunkDocs)
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	crc := crc32.New(castagnoli)
+	if _, err := tmp.Write(make([]byte, headerSize)); err != nil {
+		return fmt.Errorf("pretrain: cache: write %s: %w", tmp.Name(), err)
+	}
+	w := &cacheBody{out: io.MultiWriter(bw, crc), name: tmp.Name(), progress: opts.Progress, seqOff: []uint64{0}, docOff: []uint64{0}}
+	werr := w.writeInOrder(p, cancel)
+	rerr := <-p.readErr
+	switch {
+	case werr != nil:
+		return werr
+	case rerr != nil:
+		return rerr
+	}
+	if len(w.docOff) == 1 {
+		return fmt.Errorf("pretrain: corpus %s: %w (no sentence encodes to any token)", strings.Join(files, ", "), ErrEmptyCorpus)
+	}
+	w.writeOffsets()
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("pretrain: cache: write %s: %w", tmp.Name(), err)
+	}
+	h := header{specials: sp, key: key, nTok: w.nTok, nSeq: uint64(len(w.seqOff) - 1), nDoc: uint64(len(w.docOff) - 1), bodyCRC: crc.Sum32()}
+	if _, err := tmp.WriteAt(h.encode(), 0); err != nil {
+		return fmt.Errorf("pretrain: cache: write %s: %w", tmp.Name(), err)
+	}
+	return commitCache(tmp, path)
+}
+
+// encodePipeline is the reading and encoding half of writeCache: reader →
+// jobs → workers → results. inflight bounds the chunks read but not yet
+// written, so memory stays bounded however slow the writer or one worker
+// is; the writer receives from it once per chunk written.
+type encodePipeline struct {
+	results  <-chan encoded
+	inflight chan struct{}
+	readErr  <-chan error
+}
+
+// startEncoding reads files in chunks of chunkDocs documents and encodes
+// them on workers goroutines until ctx is cancelled.
+func startEncoding(ctx context.Context, files []string, enc Encoder, sp Specials, corpus CorpusOptions, workers, chunkDocs int) encodePipeline {
 	jobs := make(chan chunk)
 	results := make(chan encoded, workers)
 	inflight := make(chan struct{}, 2*workers+2)
@@ -582,7 +621,7 @@ func writeCache(ctx context.Context, path string, key [32]byte, sp Specials, fil
 			cur = nil
 			return nil
 		}
-		err := ReadCorpus(ctx, files, opts.Corpus, func(d Document) error {
+		err := ReadCorpus(ctx, files, corpus, func(d Document) error {
 			cur = append(cur, d)
 			if len(cur) == chunkDocs {
 				return send()
@@ -614,23 +653,30 @@ func writeCache(ctx context.Context, path string, key [32]byte, sp Specials, fil
 		}
 		close(results)
 	}()
+	return encodePipeline{results: results, inflight: inflight, readErr: readErr}
+}
 
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	crc := crc32.New(castagnoli)
-	body := io.MultiWriter(bw, crc)
-	if _, err := tmp.Write(make([]byte, headerSize)); err != nil {
-		return fmt.Errorf("pretrain: cache: write %s: %w", tmp.Name(), err)
-	}
+// cacheBody writes the cache body after the header: the token ids chunk
+// by chunk in reading order, then the sequence and document offsets.
+type cacheBody struct {
+	out      io.Writer
+	name     string // the temporary file, for errors
+	progress func(docs, tokens int64)
+	nTok     uint64
+	seqOff   []uint64
+	docOff   []uint64
+	scratch  []byte
+}
+
+// writeInOrder writes the encoded chunks in their reading order as they
+// arrive; on the first error it cancels the pipeline and drains it.
+func (w *cacheBody) writeInOrder(p encodePipeline, cancel func()) error {
 	var (
-		nTok    uint64
-		seqOff  = []uint64{0}
-		docOff  = []uint64{0}
 		pending = map[int]encoded{}
 		next    = 0
 		werr    error
-		scratch []byte
 	)
-	for r := range results {
+	for r := range p.results {
 		if werr != nil {
 			continue // drain
 		}
@@ -641,55 +687,56 @@ func writeCache(ctx context.Context, path string, key [32]byte, sp Specials, fil
 		}
 		pending[r.seq] = r
 		for {
-			p, ok := pending[next]
+			c, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
 			next++
-			<-inflight
-			scratch = appendUint32s(scratch[:0], p.tokens)
-			if _, err := body.Write(scratch); err != nil {
-				werr = fmt.Errorf("pretrain: cache: write %s: %w", tmp.Name(), err)
+			<-p.inflight
+			if err := w.writeChunk(c); err != nil {
+				werr = err
 				cancel()
 				break
 			}
-			for _, n := range p.seqLens {
-				nTok += n
-				seqOff = append(seqOff, nTok)
-			}
-			for _, n := range p.docSeqs {
-				docOff = append(docOff, docOff[len(docOff)-1]+n)
-			}
-			if opts.Progress != nil {
-				opts.Progress(int64(len(docOff)-1), int64(nTok))
-			}
 		}
 	}
-	rerr := <-readErr
-	switch {
-	case werr != nil:
-		return werr
-	case rerr != nil:
-		return rerr
+	return werr
+}
+
+func (w *cacheBody) writeChunk(c encoded) error {
+	w.scratch = appendUint32s(w.scratch[:0], c.tokens)
+	if _, err := w.out.Write(w.scratch); err != nil {
+		return fmt.Errorf("pretrain: cache: write %s: %w", w.name, err)
 	}
-	if len(docOff) == 1 {
-		return fmt.Errorf("pretrain: corpus %s: %w (no sentence encodes to any token)", strings.Join(files, ", "), ErrEmptyCorpus)
+	for _, n := range c.seqLens {
+		w.nTok += n
+		w.seqOff = append(w.seqOff, w.nTok)
 	}
-	if pad := tokensBytes(nTok) - 4*nTok; pad > 0 {
-		body.Write(make([]byte, pad))
+	for _, n := range c.docSeqs {
+		w.docOff = append(w.docOff, w.docOff[len(w.docOff)-1]+n)
 	}
-	scratch = appendUint64s(scratch[:0], seqOff)
-	body.Write(scratch)
-	scratch = appendUint64s(scratch[:0], docOff)
-	body.Write(scratch)
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("pretrain: cache: write %s: %w", tmp.Name(), err)
+	if w.progress != nil {
+		w.progress(int64(len(w.docOff)-1), int64(w.nTok))
 	}
-	h := header{specials: sp, key: key, nTok: nTok, nSeq: uint64(len(seqOff) - 1), nDoc: uint64(len(docOff) - 1), bodyCRC: crc.Sum32()}
-	if _, err := tmp.WriteAt(h.encode(), 0); err != nil {
-		return fmt.Errorf("pretrain: cache: write %s: %w", tmp.Name(), err)
+	return nil
+}
+
+// writeOffsets pads the token ids to their section's size and writes the
+// sequence and document offsets (errors surface at the flush).
+func (w *cacheBody) writeOffsets() {
+	if pad := tokensBytes(w.nTok) - 4*w.nTok; pad > 0 {
+		w.out.Write(make([]byte, pad))
 	}
+	w.scratch = appendUint64s(w.scratch[:0], w.seqOff)
+	w.out.Write(w.scratch)
+	w.scratch = appendUint64s(w.scratch[:0], w.docOff)
+	w.out.Write(w.scratch)
+}
+
+// commitCache syncs and closes the written temporary file and renames it
+// to path, durably.
+func commitCache(tmp *os.File, path string) error {
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("pretrain: cache: sync %s: %w", tmp.Name(), err)
 	}

@@ -227,18 +227,11 @@ func readFile(ctx context.Context, name string, opts CorpusOptions, fn func(Docu
 		return fmt.Errorf("pretrain: corpus: %w", err)
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<16)
-	var r io.Reader = br
-	compressed := false
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return fmt.Errorf("pretrain: corpus %s: gzip: %w", name, err)
-		}
-		defer zr.Close()
-		r = zr
-		compressed = true
+	r, compressed, err := decompress(f, name)
+	if err != nil {
+		return err
 	}
+	defer r.Close()
 	lr := bufio.NewReaderSize(r, 1<<16)
 	maxLine := opts.maxLine()
 	var (
@@ -252,26 +245,9 @@ func readFile(ctx context.Context, name string, opts CorpusOptions, fn func(Docu
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		d := Document{File: name, Line: line}
-		if opts.Split != nil {
-			joined := strings.Join(text, "\n")
-			ranges, err := safeSplit(opts.Split, joined)
-			if err != nil {
-				return fmt.Errorf("pretrain: corpus %s:%d: %w", name, line, err)
-			}
-			for _, r := range ranges {
-				if r[0] < 0 || r[1] > len(joined) || r[0] > r[1] {
-					return fmt.Errorf("pretrain: corpus %s:%d: sentence splitter returned range %v outside [0,%d]", name, line, r, len(joined))
-				}
-				if s := strings.TrimSpace(joined[r[0]:r[1]]); s != "" {
-					d.Sentences = append(d.Sentences, s)
-				}
-			}
-		} else {
-			d.Sentences = text
-		}
-		if len(d.Sentences) == 0 {
-			return nil
+		d, err := splitDocument(name, line, text, opts.Split)
+		if err != nil || len(d.Sentences) == 0 {
+			return err
 		}
 		if err := fn(d); err != nil {
 			return callbackError{err}
@@ -291,20 +267,11 @@ func readFile(ctx context.Context, name string, opts CorpusOptions, fn func(Docu
 		}
 	}()
 	for {
-		buf = buf[:0]
 		var rerr error
-		for {
-			chunk, e := lr.ReadSlice('\n')
-			buf = append(buf, chunk...)
-			if len(buf) > maxLine {
-				lineNo++
-				return fmt.Errorf("pretrain: corpus %s: line longer than %d bytes (binary file?)", where(), maxLine)
-			}
-			if e == bufio.ErrBufferFull {
-				continue
-			}
-			rerr = e
-			break
+		buf, rerr = readLine(lr, buf[:0], maxLine)
+		if rerr == errLineTooLong {
+			lineNo++
+			return fmt.Errorf("pretrain: corpus %s: line longer than %d bytes (binary file?)", where(), maxLine)
 		}
 		if len(buf) == 0 && rerr != nil {
 			if rerr != io.EOF {
@@ -318,14 +285,8 @@ func readFile(ctx context.Context, name string, opts CorpusOptions, fn func(Docu
 		if lineNo == 1 {
 			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
 		}
-		if i := bytes.IndexByte(line, 0); i >= 0 {
-			off := offset + int64(len(buf)-len(line)+i)
-			return fmt.Errorf("pretrain: corpus %s:%d: NUL byte at byte offset %d: binary file, not text", name, lineNo, off)
-		}
-		if !utf8.Valid(line) {
-			i := firstInvalidUTF8(line)
-			off := offset + int64(len(buf)-len(line)+i)
-			return fmt.Errorf("pretrain: corpus %s:%d: invalid UTF-8 at byte offset %d (column %d): not a UTF-8 text file", name, lineNo, off, i+1)
+		if err := checkText(line, name, lineNo, offset+int64(len(buf)-len(line))); err != nil {
+			return err
 		}
 		text := strings.TrimSpace(string(line))
 		switch {
@@ -358,6 +319,76 @@ func readFile(ctx context.Context, name string, opts CorpusOptions, fn func(Docu
 		}
 	}
 	return nil
+}
+
+// decompress returns f's text: gunzipped when f starts with gzip's magic
+// bytes (compressed is then true), else f itself.
+func decompress(f io.Reader, name string) (r io.ReadCloser, compressed bool, err error) {
+	br := bufio.NewReaderSize(f, 1<<16)
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, false, fmt.Errorf("pretrain: corpus %s: gzip: %w", name, err)
+		}
+		return zr, true, nil
+	}
+	return io.NopCloser(br), false, nil
+}
+
+// errLineTooLong is readLine's error for a line over the limit.
+var errLineTooLong = errors.New("line too long")
+
+// readLine appends the next line of lr, with its "\n", to buf; the error is
+// lr's (io.EOF after a last line without "\n") or errLineTooLong once the
+// line exceeds maxLine bytes.
+func readLine(lr *bufio.Reader, buf []byte, maxLine int) ([]byte, error) {
+	for {
+		chunk, err := lr.ReadSlice('\n')
+		buf = append(buf, chunk...)
+		if len(buf) > maxLine {
+			return buf, errLineTooLong
+		}
+		if err != bufio.ErrBufferFull {
+			return buf, err
+		}
+	}
+}
+
+// checkText rejects a line holding a NUL byte or invalid UTF-8; offset is
+// the line's byte offset in the file.
+func checkText(line []byte, name string, lineNo int, offset int64) error {
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		return fmt.Errorf("pretrain: corpus %s:%d: NUL byte at byte offset %d: binary file, not text", name, lineNo, offset+int64(i))
+	}
+	if !utf8.Valid(line) {
+		i := firstInvalidUTF8(line)
+		return fmt.Errorf("pretrain: corpus %s:%d: invalid UTF-8 at byte offset %d (column %d): not a UTF-8 text file", name, lineNo, offset+int64(i), i+1)
+	}
+	return nil
+}
+
+// splitDocument makes the document that starts at line of name from its
+// lines text: split into sentences by split when set, else one a line.
+func splitDocument(name string, line int, text []string, split SplitFunc) (Document, error) {
+	d := Document{File: name, Line: line}
+	if split == nil {
+		d.Sentences = text
+		return d, nil
+	}
+	joined := strings.Join(text, "\n")
+	ranges, err := safeSplit(split, joined)
+	if err != nil {
+		return d, fmt.Errorf("pretrain: corpus %s:%d: %w", name, line, err)
+	}
+	for _, r := range ranges {
+		if r[0] < 0 || r[1] > len(joined) || r[0] > r[1] {
+			return d, fmt.Errorf("pretrain: corpus %s:%d: sentence splitter returned range %v outside [0,%d]", name, line, r, len(joined))
+		}
+		if s := strings.TrimSpace(joined[r[0]:r[1]]); s != "" {
+			d.Sentences = append(d.Sentences, s)
+		}
+	}
+	return d, nil
 }
 
 // safeSplit calls a user splitter, turning a panic into an error.

@@ -50,8 +50,8 @@ func sugarmeEncode(tk *stk.Tokenizer, text string) (ids []int, offs [][2]int, pa
 }
 
 // TestSugarmeDefects shows each defect of sugarme/tokenizer v0.3.0 that this
-// package works around by owning the hot path (see
-// ../shared/notes/sugarme-tokenizer.md); ours matches HF on each input.
+// package works around by owning the hot path; ours matches HF on each
+// input.
 func TestSugarmeDefects(t *testing.T) {
 	f := loadFixtures(t)
 	want := map[string]hfEnc{}

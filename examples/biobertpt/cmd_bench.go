@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"log"
 
-	"github.com/biobertpt-go/biobertpt/internal/bench"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/bench"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )
 
@@ -18,7 +18,7 @@ func init() {
 const benchUsage = `-task ner|mlm -batch N -seq L -dtype fp32|tf32|bf16|fp16 -steps S -warmup W [-device cpu|cuda|cuda:N] [-config mbert|small|tiny|PATH/config.json] [-attn auto|sdpa|manual] [-qkv auto|fused|separate] [-cuda-graph] [-adamw auto|fused|foreach|single-tensor] [-json] [-soak N] [-max-memory GiB]
 
 Builds a fresh model of the config (mbert: vocab 119,547, hidden 768, 12
-layers, dropout 0.1, as ../shared/bench/hf_bench.py), one random batch with
+layers, dropout 0.1, as HF's reference hf_bench.py), one random batch with
 hf_bench.py's recipe, and times W warmup then S timed training steps
 (forward + loss + backward + clip 1.0 + AdamW + zero grad). Prints one JSON
 line with hf_bench.py's fields; without -json also a one-line summary on

@@ -22,7 +22,7 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/ner"

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
 

@@ -8,7 +8,7 @@ import (
 	"os"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/sugarme/gotch/ts"

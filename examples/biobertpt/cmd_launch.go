@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/dist"
 )
 

@@ -16,9 +16,9 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/palette"
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
-	"github.com/biobertpt-go/biobertpt/internal/palette"
 )
 
 func init() {

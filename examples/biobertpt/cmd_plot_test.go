@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/biobertpt-go/biobertpt/internal/palette"
+	"github.com/biobertpt-go/biobertpt/examples/internal/palette"
 )
 
 // writeMetrics writes a NER-like metrics.jsonl: a train line every 5

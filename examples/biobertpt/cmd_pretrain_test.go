@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

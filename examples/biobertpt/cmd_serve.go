@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
 	"github.com/biobertpt-go/biobertpt/ner/serve"
 )

@@ -6,7 +6,7 @@ import (
 
 	"github.com/sugarme/gotch"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/dist"
 	"github.com/biobertpt-go/biobertpt/internal/torchsetup"
 )

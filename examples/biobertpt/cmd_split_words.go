@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
 )
 

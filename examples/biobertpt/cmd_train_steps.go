@@ -10,7 +10,7 @@ import (
 	"github.com/sugarme/gotch/ts"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/optim"
 	"github.com/biobertpt-go/biobertpt/internal/tensors"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"

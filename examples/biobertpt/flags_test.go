@@ -94,6 +94,7 @@ var badFlagCases = []struct {
 	{"pretrain", []string{"-save-total-limit", "-2"}, "-save-total-limit -2: want >= 0"},
 	{"pretrain", []string{"-log-steps", "-1"}, "-log-steps -1: want >= 0"},
 	{"pretrain", []string{"-max-memory", "-Inf"}, "-max-memory -Inf: want a finite number"},
+	{"pretrain", []string{"-workers", "-1"}, "-workers -1: want >= 0"},
 	{"pretrain", []string{"-device", "gpu"}, `-device "gpu": `},
 
 	{"serve", []string{"-batch", "0"}, "-batch 0: want >= 1"},

@@ -19,7 +19,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 )

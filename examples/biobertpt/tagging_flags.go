@@ -3,7 +3,7 @@ package main
 import (
 	"flag"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
-	"github.com/biobertpt-go/biobertpt/internal/testutil/weights"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/internal/safetensors/safetensorstest"
 )
 
 var nerLabels = []string{"O", "B-Condition", "I-Condition"}
@@ -31,11 +31,11 @@ func TestNonFiniteWeightsEveryCommand(t *testing.T) {
 	defer runtime.UnlockOSThread()
 	const key = "bert.encoder.layer.0.output.dense.weight"
 	tok := tinyNER(t)
-	weights.Set(t, tok, key, 7, float32(math.NaN()))
+	safetensorstest.Set(t, tok, key, 7, float32(math.NaN()))
 	mlm := testutil.TinyModelDir(t, bert.HeadMaskedLM, nil, nil)
-	weights.Set(t, mlm, "cls.predictions.bias", 0, float32(math.Inf(1)))
+	safetensorstest.Set(t, mlm, "cls.predictions.bias", 0, float32(math.Inf(1)))
 	base := testutil.TinyModelDir(t, bert.HeadBase, nil, nil)
-	weights.Set(t, base, "embeddings.word_embeddings.weight", 0, float32(math.Inf(-1)))
+	safetensorstest.Set(t, base, "embeddings.word_embeddings.weight", 0, float32(math.Inf(-1)))
 	data := testutil.NERDir(t, 2)
 	notes := testutil.WriteFile(t, t.TempDir(), "notes.txt", testutil.ClinicalLines()[:20]...)
 	ids := testutil.WriteFile(t, t.TempDir(), "ids.json", `{"input_ids":[[2,5,6,3]]}`)
@@ -85,11 +85,11 @@ func TestNonFiniteOutputsEveryCommand(t *testing.T) {
 		}
 	}
 	tok := tinyNER(t)
-	weights.Edit(t, tok, huge("classifier.weight"))
+	safetensorstest.Edit(t, tok, huge("classifier.weight"))
 	mlm := testutil.TinyModelDir(t, bert.HeadMaskedLM, nil, nil)
-	weights.Edit(t, mlm, huge("cls.predictions.bias"))
+	safetensorstest.Edit(t, mlm, huge("cls.predictions.bias"))
 	base := testutil.TinyModelDir(t, bert.HeadBase, nil, nil)
-	weights.Edit(t, base, huge("output.LayerNorm.weight"))
+	safetensorstest.Edit(t, base, huge("output.LayerNorm.weight"))
 	data := testutil.NERDir(t, 2)
 	notes := testutil.WriteFile(t, t.TempDir(), "notes.txt", testutil.ClinicalLines()[:20]...)
 	ids := testutil.WriteFile(t, t.TempDir(), "ids.json", `{"input_ids":[[2,5,6,3]]}`)

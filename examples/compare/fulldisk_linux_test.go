@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 )
 
 // TestLimitedChild is the child process of testutil.RunLimited.

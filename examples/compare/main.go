@@ -32,8 +32,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
 

@@ -13,8 +13,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/biobertpt-go/biobertpt/examples/internal/palette"
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
-	"github.com/biobertpt-go/biobertpt/internal/palette"
 )
 
 // ciBars draws vertical interval bars at data x positions shifted by a

@@ -93,13 +93,26 @@ func (a *Analysis) markdown(images map[string]string) string {
 		"Brackets hold %g%% percentile bootstrap intervals over test sentences (%d resamples, seed %d) where the result "+
 		"directory has a predictions file. Significance: P < %g after %s correction.\n\n",
 		conf, o.Bootstrap.Samples, o.Bootstrap.Seed, o.Alpha, adjustName(o.Adjust))
+	a.writeTable2(&b)
+	for _, ca := range a.Per {
+		ca.writeTable3(&b)
+		fmt.Fprintf(&b, "### Significance — %s\n\n", ca.Corpus)
+		ca.writeFriedman(&b, o)
+		ca.writePairs(&b, o)
+		if img := images[ca.Corpus]; img != "" {
+			fmt.Fprintf(&b, "![F1 per entity type — %s](%s)\n\n", ca.Corpus, img)
+		}
+	}
+	return b.String()
+}
 
-	// Table 2.
-	fmt.Fprintf(&b, "## Table 2: micro F1 per model and corpus\n\n")
-	fmt.Fprintf(&b, "A mark (>b c) after a value: significantly better than those models of the same corpus (paired bootstrap of micro F1). Letters are listed under each corpus below.\n\n")
+// writeTable2 writes Table 2: micro F1 per model and corpus.
+func (a *Analysis) writeTable2(b *strings.Builder) {
+	fmt.Fprintf(b, "## Table 2: micro F1 per model and corpus\n\n")
+	fmt.Fprintf(b, "A mark (>b c) after a value: significantly better than those models of the same corpus (paired bootstrap of micro F1). Letters are listed under each corpus below.\n\n")
 	b.WriteString("| Model |")
 	for _, c := range a.Corpora {
-		fmt.Fprintf(&b, " %s |", mdEscape(c))
+		fmt.Fprintf(b, " %s |", mdEscape(c))
 	}
 	b.WriteString("\n|---|")
 	for range a.Corpora {
@@ -107,7 +120,7 @@ func (a *Analysis) markdown(images map[string]string) string {
 	}
 	b.WriteString("\n")
 	for _, m := range a.Models {
-		fmt.Fprintf(&b, "| %s |", mdEscape(m))
+		fmt.Fprintf(b, "| %s |", mdEscape(m))
 		for _, ca := range a.Per {
 			i := ca.index(m)
 			if i < 0 {
@@ -121,127 +134,133 @@ func (a *Analysis) markdown(images map[string]string) string {
 			if bt := ca.betterThan(i, true); len(bt) > 0 {
 				cell += " (>" + strings.Join(bt, " ") + ")"
 			}
-			fmt.Fprintf(&b, " %s |", cell)
+			fmt.Fprintf(b, " %s |", cell)
 		}
 		b.WriteString("\n")
 	}
 	b.WriteString("\n")
 
-	// Table 3 and tests, per corpus.
-	for _, ca := range a.Per {
-		fmt.Fprintf(&b, "## Table 3: F1 per entity type — %s\n\n", ca.Corpus)
-		b.WriteString("| Entity | Support |")
-		for i, r := range ca.Models {
-			fmt.Fprintf(&b, " (%s) %s |", letter(i), mdEscape(r.Model))
-		}
-		b.WriteString("\n|---|---:|")
-		for range ca.Models {
-			b.WriteString("---:|")
-		}
-		b.WriteString("\n")
-		for j, t := range ca.Types {
-			fmt.Fprintf(&b, "| %s | %d |", mdEscape(t), ca.support(t))
-			best := ca.bestType(j)
-			for i := range ca.Models {
-				cell := fmtCI(ca.TypeCI[i][j])
-				if i == best {
-					cell = "**" + cell + "**"
-				}
-				fmt.Fprintf(&b, " %s |", cell)
-			}
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "| micro | %d |", ca.support(""))
+}
+
+// writeTable3 writes Table 3 of one corpus: F1 per entity type and model.
+func (ca *CorpusAnalysis) writeTable3(b *strings.Builder) {
+	fmt.Fprintf(b, "## Table 3: F1 per entity type — %s\n\n", ca.Corpus)
+	b.WriteString("| Entity | Support |")
+	for i, r := range ca.Models {
+		fmt.Fprintf(b, " (%s) %s |", letter(i), mdEscape(r.Model))
+	}
+	b.WriteString("\n|---|---:|")
+	for range ca.Models {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for j, t := range ca.Types {
+		fmt.Fprintf(b, "| %s | %d |", mdEscape(t), ca.support(t))
+		best := ca.bestType(j)
 		for i := range ca.Models {
-			cell := fmtCI(ca.Micro[i])
-			if i == ca.bestMicro() {
+			cell := fmtCI(ca.TypeCI[i][j])
+			if i == best {
 				cell = "**" + cell + "**"
 			}
-			fmt.Fprintf(&b, " %s |", cell)
+			fmt.Fprintf(b, " %s |", cell)
 		}
-		b.WriteString("\n| better than (Wilcoxon) | |")
-		for i := range ca.Models {
-			bt := ca.betterThan(i, false)
-			if len(bt) == 0 {
-				b.WriteString(" – |")
-			} else {
-				fmt.Fprintf(&b, " %s |", strings.Join(bt, " "))
-			}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(b, "| micro | %d |", ca.support(""))
+	for i := range ca.Models {
+		cell := fmtCI(ca.Micro[i])
+		if i == ca.bestMicro() {
+			cell = "**" + cell + "**"
 		}
-		b.WriteString("\n\n")
-
-		fmt.Fprintf(&b, "### Significance — %s\n\n", ca.Corpus)
-		if ca.Friedman != nil {
-			fr := ca.Friedman
-			var ranks []string
-			for i, r := range fr.MeanRanks {
-				ranks = append(ranks, fmt.Sprintf("%s %.2f", letter(i), r))
-			}
-			verdict := "no significant difference among the models"
-			if fr.PValue < o.Alpha {
-				verdict = "the models differ"
-			}
-			pv := "= " + fmtP(fr.PValue)
-			if strings.HasPrefix(fmtP(fr.PValue), "<") {
-				pv = "< .0001"
-			}
-			blocks := fmt.Sprintf("%d entity types", fr.N)
-			if ca.Blocks != typeBlocks {
-				blocks = fmt.Sprintf("%d %s", fr.N, ca.Blocks)
-			}
-			fmt.Fprintf(&b, "Friedman test over %d models × %s: χ²(%d) = %.3f, P %s (%s). Mean ranks (1 = lowest F1): %s.\n\n",
-				fr.K, blocks, fr.K-1, fr.Statistic, pv, verdict, strings.Join(ranks, ", "))
+		fmt.Fprintf(b, " %s |", cell)
+	}
+	b.WriteString("\n| better than (Wilcoxon) | |")
+	for i := range ca.Models {
+		bt := ca.betterThan(i, false)
+		if len(bt) == 0 {
+			b.WriteString(" – |")
 		} else {
-			fmt.Fprintf(&b, "Friedman test: not run (%s).\n\n", ca.FriedmanNote)
-		}
-		if len(ca.Pairs) == 0 {
-			b.WriteString("No pairs of models to compare.\n\n")
-		} else {
-			over := "the per-type F1"
-			if ca.Blocks != typeBlocks {
-				over = "the F1 of " + ca.Blocks + ", paired"
-			}
-			fmt.Fprintf(&b, "Wilcoxon signed-rank tests over %s (two-sided), %s-corrected; * marks P < %g.\n\n", over, adjustName(o.Adjust), o.Alpha)
-			b.WriteString("| A | B | mean ΔF1 (A−B) | W | P | P adjusted | |\n|---|---|---:|---:|---:|---:|---|\n")
-			for _, p := range ca.Pairs {
-				mark := ""
-				if p.Sig {
-					mark = "*"
-				} else if p.Note != "" {
-					mark = p.Note
-				}
-				w := "–"
-				if !math.IsNaN(p.W) {
-					w = fmt.Sprintf("%g", p.W)
-				}
-				fmt.Fprintf(&b, "| (%s) %s | (%s) %s | %+.4f | %s | %s | %s | %s |\n",
-					letter(p.A), mdEscape(ca.Models[p.A].Model), letter(p.B), mdEscape(ca.Models[p.B].Model),
-					p.MeanDelta, w, fmtP(p.P), fmtP(p.PAdj), mark)
-			}
-			b.WriteString("\n")
-			if ca.hasBoot() {
-				fmt.Fprintf(&b, "Paired bootstrap of micro F1 (Berg-Kirkpatrick et al. 2012), %s-corrected; * marks P < %g.\n\n", adjustName(o.Adjust), o.Alpha)
-				b.WriteString("| A | B | ΔF1 (A−B) | interval | P | P adjusted | |\n|---|---|---:|---:|---:|---:|---|\n")
-				for _, p := range ca.Pairs {
-					if p.Boot == nil {
-						continue
-					}
-					mark := ""
-					if p.Boot.Sig {
-						mark = "*"
-					}
-					fmt.Fprintf(&b, "| (%s) %s | (%s) %s | %+.4f | [%+.4f, %+.4f] | %s | %s | %s |\n",
-						letter(p.A), mdEscape(ca.Models[p.A].Model), letter(p.B), mdEscape(ca.Models[p.B].Model),
-						p.Boot.Delta, p.Boot.Lower, p.Boot.Upper, fmtP(p.Boot.P), fmtP(p.Boot.PAdj), mark)
-				}
-				b.WriteString("\n")
-			}
-		}
-		if img := images[ca.Corpus]; img != "" {
-			fmt.Fprintf(&b, "![F1 per entity type — %s](%s)\n\n", ca.Corpus, img)
+			fmt.Fprintf(b, " %s |", strings.Join(bt, " "))
 		}
 	}
-	return b.String()
+	b.WriteString("\n\n")
+
+}
+
+// writeFriedman writes the Friedman test of one corpus, or why it did not
+// run.
+func (ca *CorpusAnalysis) writeFriedman(b *strings.Builder, o Options) {
+	if ca.Friedman != nil {
+		fr := ca.Friedman
+		var ranks []string
+		for i, r := range fr.MeanRanks {
+			ranks = append(ranks, fmt.Sprintf("%s %.2f", letter(i), r))
+		}
+		verdict := "no significant difference among the models"
+		if fr.PValue < o.Alpha {
+			verdict = "the models differ"
+		}
+		pv := "= " + fmtP(fr.PValue)
+		if strings.HasPrefix(fmtP(fr.PValue), "<") {
+			pv = "< .0001"
+		}
+		blocks := fmt.Sprintf("%d entity types", fr.N)
+		if ca.Blocks != typeBlocks {
+			blocks = fmt.Sprintf("%d %s", fr.N, ca.Blocks)
+		}
+		fmt.Fprintf(b, "Friedman test over %d models × %s: χ²(%d) = %.3f, P %s (%s). Mean ranks (1 = lowest F1): %s.\n\n",
+			fr.K, blocks, fr.K-1, fr.Statistic, pv, verdict, strings.Join(ranks, ", "))
+	} else {
+		fmt.Fprintf(b, "Friedman test: not run (%s).\n\n", ca.FriedmanNote)
+	}
+}
+
+// writePairs writes the pairwise tests of one corpus: Wilcoxon signed-rank
+// and, where predictions were read, the paired bootstrap.
+func (ca *CorpusAnalysis) writePairs(b *strings.Builder, o Options) {
+	if len(ca.Pairs) == 0 {
+		b.WriteString("No pairs of models to compare.\n\n")
+	} else {
+		over := "the per-type F1"
+		if ca.Blocks != typeBlocks {
+			over = "the F1 of " + ca.Blocks + ", paired"
+		}
+		fmt.Fprintf(b, "Wilcoxon signed-rank tests over %s (two-sided), %s-corrected; * marks P < %g.\n\n", over, adjustName(o.Adjust), o.Alpha)
+		b.WriteString("| A | B | mean ΔF1 (A−B) | W | P | P adjusted | |\n|---|---|---:|---:|---:|---:|---|\n")
+		for _, p := range ca.Pairs {
+			mark := ""
+			if p.Sig {
+				mark = "*"
+			} else if p.Note != "" {
+				mark = p.Note
+			}
+			w := "–"
+			if !math.IsNaN(p.W) {
+				w = fmt.Sprintf("%g", p.W)
+			}
+			fmt.Fprintf(b, "| (%s) %s | (%s) %s | %+.4f | %s | %s | %s | %s |\n",
+				letter(p.A), mdEscape(ca.Models[p.A].Model), letter(p.B), mdEscape(ca.Models[p.B].Model),
+				p.MeanDelta, w, fmtP(p.P), fmtP(p.PAdj), mark)
+		}
+		b.WriteString("\n")
+		if ca.hasBoot() {
+			fmt.Fprintf(b, "Paired bootstrap of micro F1 (Berg-Kirkpatrick et al. 2012), %s-corrected; * marks P < %g.\n\n", adjustName(o.Adjust), o.Alpha)
+			b.WriteString("| A | B | ΔF1 (A−B) | interval | P | P adjusted | |\n|---|---|---:|---:|---:|---:|---|\n")
+			for _, p := range ca.Pairs {
+				if p.Boot == nil {
+					continue
+				}
+				mark := ""
+				if p.Boot.Sig {
+					mark = "*"
+				}
+				fmt.Fprintf(b, "| (%s) %s | (%s) %s | %+.4f | [%+.4f, %+.4f] | %s | %s | %s |\n",
+					letter(p.A), mdEscape(ca.Models[p.A].Model), letter(p.B), mdEscape(ca.Models[p.B].Model),
+					p.Boot.Delta, p.Boot.Lower, p.Boot.Upper, fmtP(p.Boot.P), fmtP(p.Boot.PAdj), mark)
+			}
+			b.WriteString("\n")
+		}
+	}
 }
 
 func (ca *CorpusAnalysis) hasBoot() bool {

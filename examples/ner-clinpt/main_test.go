@@ -14,7 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/metrics"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 )
 
 // TestBadFlagValues: out-of-range, NaN and malformed values are usage

@@ -30,8 +30,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/metrics"
 	"github.com/biobertpt-go/biobertpt/ner"

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 )
 
 // TestBadFlagValues: out-of-range, NaN and malformed values are usage
@@ -25,6 +25,9 @@ func TestBadFlagValues(t *testing.T) {
 		{Args: []string{"-warmup-ratio", "NaN"}, Want: "-warmup-ratio NaN: want a finite number"},
 		{Args: []string{"-weight-decay", "-1"}, Want: "-weight-decay -1: want >= 0"},
 		{Args: []string{"-workers", "-2"}, Want: "-workers -2: want >= 0"},
+		{Args: []string{"-warmup-steps", "-1"}, Want: "-warmup-steps -1: want >= 0"},
+		{Args: []string{"-max-grad-norm", "-1"}, Want: "-max-grad-norm -1: want >= 0"},
+		{Args: []string{"-dist-timeout", "-1s"}, Want: "-dist-timeout -1s: want >= 0"},
 		{Args: []string{"-device", "gpu"}, Want: `-device "gpu"`},
 	}, "seed")
 }

@@ -24,7 +24,7 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/biobertpt-go/biobertpt/pretrain"
@@ -58,48 +58,22 @@ Flags (defaults: the paper's hyper-parameters):
 
 // run is the program; main calls it with the process's arguments and streams.
 func run(args []string, stdout, stderr io.Writer) error {
-	def := pretrain.DefaultOptions()
+	def := pretrain.DefaultTrainOptions()
 	fs := cli.NewFlagSet("pretrain", usage, stderr)
 	variant := fs.String("variant", "clin", "clin, bio or all")
 	clin := fs.String("corpus-clin", "", "clinical notes (stage clin): comma-separated files, directories or globs")
 	bio := fs.String("corpus-bio", "", "SciELO and PubMed text (stage bio): comma-separated files, directories or globs")
 	named := fs.String("corpus", "", "corpora by name instead: clinical=…,scielo-health=…,scielo-biology=…,pubmed-titles=…")
-	model := fs.String("model", "bert-base-multilingual-cased", "starting model: Hub id or model directory")
-	config := fs.String("config", "", "start from scratch: config.json (with -vocab; replaces -model)")
-	vocab := fs.String("vocab", "", "start from scratch: vocab.txt (with -config)")
-	out := fs.String("out", "", "output directory (required)")
-	format := fs.String("format", "lines", "corpus files: lines (a document per line) or paragraphs (blank-line separated)")
-	splitSent := fs.Bool("split-sentences", false, "split documents into sentences (tokenize.SplitSentences) before blocking")
-	epochs := fs.Int("epochs", def.Epochs, "epochs per stage")
-	maxSteps := fs.Int("max-steps", def.MaxSteps, "optimizer steps per stage (0: -epochs)")
-	batch := fs.Int("batch", def.BatchSize, "blocks per micro-batch")
-	accum := fs.Int("grad-accum", def.GradAccum, "micro-batches per optimizer step")
-	lr := fs.Float64("lr", def.LR, "peak AdamW learning rate")
-	warmup := fs.Float64("warmup-ratio", def.WarmupRatio, "fraction of steps of linear warmup")
-	wd := fs.Float64("weight-decay", def.WeightDecay, "AdamW weight decay (not on biases and LayerNorm)")
-	block := fs.Int("block-size", def.BlockSize, "tokens per block")
-	mlm := fs.Float64("mlm-probability", def.MLMProbability, "masking probability")
-	wwm := fs.Bool("whole-word-mask", def.WholeWordMask, "whole-word masking")
-	lineByLine := fs.Bool("line-by-line", def.LineByLine, "one sentence per example instead of grouped blocks")
-	val := fs.Float64("validation-fraction", def.ValidationFraction, "fraction of documents held out for validation perplexity (0: none)")
-	saveSteps := fs.Int("save-steps", def.SaveSteps, "checkpoint every N steps (0: at epoch ends only)")
-	saveLimit := fs.Int("save-total-limit", 0, "checkpoints kept per stage (0: all)")
-	seed := fs.Int64("seed", def.Seed, "seed of initialisation, shuffling and masking")
-	device := fs.String("device", "cpu", "cpu, cuda or cuda:N")
-	precision := fs.String("precision", string(bert.DefaultPrecision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16); fp16 (CUDA only, dynamic loss scaling: GPUs without bf16)")
-	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA allocator cap, e.g. 11 for a 12 GB card; CPU: peak RSS); 0: none")
-	logSteps := fs.Int("log-steps", 10, "a metrics line every N steps (losses are read from the device that often)")
-	resume := fs.Bool("resume", false, "continue the run in -out from its latest good checkpoint (same data and options, checked against its run.json)")
-	overwrite := fs.Bool("overwrite", false, "-out holds another run: move it aside (to <out>.previous-<time>) and start afresh")
-	workers := fs.Int("workers", 0, "goroutines encoding the corpus (0: all cores)")
 	eval := fs.String("eval", "", "comma-separated held-out files: print the perplexity of the starting and the final model on them")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("max-steps", 0), cli.AtLeast("batch", 1), cli.AtLeast("grad-accum", 1), cli.Above("lr", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("block-size", 3), cli.Above("mlm-probability", 0), cli.AtMost("mlm-probability", 1), cli.AtLeast("validation-fraction", 0), cli.Below("validation-fraction", 1), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("max-memory", 0), cli.AtLeast("workers", 0), cli.Device("device")); err != nil {
+	def.Model = "bert-base-multilingual-cased"
+	pf := cli.BindPretrain(fs, def)
+	if err := cli.ParseFlags(fs, args, pf.Rules()...); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if *out == "" {
+	if pf.Out == "" {
 		return usagef("-out is required")
 	}
 	v, err := pretrain.LookupVariant(*variant)
@@ -110,39 +84,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dev, err := torchutil.ParseDevice(*device)
+	o, err := pf.Options()
 	if err != nil {
-		return usagef("-device: %v", err)
+		return err
 	}
-	cf, err := pretrain.ParseCorpusFormat(*format)
-	if err != nil {
-		return usagef("-format: %v", err)
-	}
-
-	o := pretrain.DefaultTrainOptions()
 	o.Variant = v.Name
 	o.Corpora = corpora
-	o.Corpus = pretrain.CorpusOptions{Format: cf}
-	if *splitSent {
-		o.Corpus.Split, o.Corpus.SplitName = pretrain.SplitSentences, pretrain.SentenceSplitName
-	}
-	if *config != "" || *vocab != "" {
-		o.Config, o.Vocab = *config, *vocab
-	} else {
-		o.Model = *model
-	}
-	o.OutDir = *out
-	o.Epochs, o.MaxSteps, o.BatchSize, o.GradAccum = *epochs, *maxSteps, *batch, *accum
-	o.LR, o.WarmupRatio, o.WeightDecay = *lr, *warmup, *wd
-	o.BlockSize, o.MLMProbability, o.WholeWordMask, o.LineByLine = *block, *mlm, *wwm, *lineByLine
-	o.ValidationFraction, o.EvalEachEpoch = *val, *val > 0
-	o.SaveSteps, o.SaveTotalLimit, o.Seed = *saveSteps, *saveLimit, *seed
-	o.Device, o.Resume, o.Workers, o.Log = torchutil.DeviceString(dev), *resume, *workers, stderr
-	o.OverwriteOutputDir = *overwrite
-	o.MaxMemoryGiB, o.LogSteps = *maxMem, *logSteps
-	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
-		return usagef("-precision: %v", err)
-	}
+	o.Log = stderr
 	if err := o.Validate(); err != nil {
 		return usagef("%v", err)
 	}
@@ -160,7 +108,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "  stage %s: %s\n", s.Name, strings.Join(stageFiles(corpora, s), ", "))
 	}
 	fmt.Fprintf(stdout, "  epochs %d, max steps %d, batch %d×%d, lr %g, warmup %g, weight decay %g, blocks of %d, masking %g, seed %d, %s\n",
-		o.Epochs, o.MaxSteps, o.BatchSize, o.GradAccum, o.LR, o.WarmupRatio, o.WeightDecay, o.BlockSize, o.MLMProbability, o.Seed, torchutil.DeviceString(dev))
+		o.Epochs, o.MaxSteps, o.BatchSize, o.GradAccum, o.LR, o.WarmupRatio, o.WeightDecay, o.BlockSize, o.MLMProbability, o.Seed, o.Device)
 
 	var before *pretrain.PerplexityResult
 	if len(evalFiles) > 0 {

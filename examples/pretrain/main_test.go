@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 )
 
 // tinyCorpora writes two small corpora and a held-out file from the demo notes.

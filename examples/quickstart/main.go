@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -36,8 +35,8 @@ import (
 	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/bert"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
-	"github.com/biobertpt-go/biobertpt/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
@@ -375,20 +374,8 @@ func writeNotes(dir string) (train, eval string, nTrain, nEval int, err error) {
 
 // writeNER copies the embedded NER corpus (CLINpt's column format) to dir.
 func writeNER(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	fsys := demodata.NERFS()
-	return fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(fsys, path)
-		if err != nil {
-			return err
-		}
-		return atomicfile.WriteBytes(filepath.Join(dir, filepath.Base(path)), b)
-	})
+	_, err := demodata.WriteNER(dir, 0)
+	return err
 }
 
 // indentWriter prefixes every line with a string.

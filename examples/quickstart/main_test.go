@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
 )
 
 // tinyArgs is a configuration that runs in seconds on a CPU.

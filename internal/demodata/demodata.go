@@ -2,7 +2,12 @@ package demodata
 
 import (
 	"embed"
+	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 )
 
 // Special-token ids of Vocab, the same as mBERT's: [PAD] is 0, [unused1]
@@ -42,6 +47,35 @@ func NERFS() fs.FS {
 		return nerFiles
 	}
 	return sub
+}
+
+// WriteNER writes the first n files of the annotated corpus (all of them
+// when n <= 0 or n exceeds them) into dir, creating it, each file atomically,
+// and returns their names in order.
+func WriteNER(dir string, n int) ([]string, error) {
+	fsys := NERFS()
+	files, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("demodata: %w", err)
+	}
+	if n > 0 && n < len(files) {
+		files = files[:n]
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("demodata: %w", err)
+	}
+	var names []string
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f.Name())
+		if err != nil {
+			return nil, fmt.Errorf("demodata: %w", err)
+		}
+		if err := atomicfile.WriteBytes(filepath.Join(dir, f.Name()), b); err != nil {
+			return nil, fmt.Errorf("demodata: %w", err)
+		}
+		names = append(names, f.Name())
+	}
+	return names, nil
 }
 
 // Vocab returns the contents of vocab.txt, one WordPiece token a line, the

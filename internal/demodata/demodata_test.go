@@ -3,6 +3,8 @@ package demodata
 import (
 	"bufio"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -193,5 +195,24 @@ func TestSampleSentenceIsUnseen(t *testing.T) {
 			}
 			assert.NotEqual(t, words, toks, name)
 		}
+	}
+}
+
+func TestWriteNER(t *testing.T) {
+	all, err := fs.ReadDir(NERFS(), ".")
+	require.NoError(t, err)
+	for _, tc := range []struct{ n, want int }{{2, 2}, {0, len(all)}, {len(all) + 5, len(all)}} {
+		dir := filepath.Join(t.TempDir(), "ner")
+		names, err := WriteNER(dir, tc.n)
+		require.NoError(t, err)
+		require.Len(t, names, tc.want)
+		written, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Len(t, written, tc.want)
+		want, err := fs.ReadFile(NERFS(), names[0])
+		require.NoError(t, err)
+		got, err := os.ReadFile(filepath.Join(dir, names[0]))
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
 	}
 }

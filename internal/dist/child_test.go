@@ -333,7 +333,7 @@ func childReducer(g *Group) error {
 }
 
 // benchParams are the trainable parameters of a BERT masked-LM of config
-// "tiny" (bert.TinyConfig) or "small" (internal/bench.SmallConfig:
+// "tiny" (bert.TinyConfig) or "small" (examples/internal/bench.SmallConfig:
 // BERT-Small's encoder with mBERT's vocabulary).
 func benchParams(name string) ([]*ts.Tensor, error) {
 	var c *bert.Config

@@ -7,7 +7,7 @@
 # gradient all-reduce benchmark over Gloo on the machine's cores, and a tiny
 # pretraining run of the training engine on a one-rank NCCL group.
 #
-#   bash internal/bench/device_pack.sh
+#   bash examples/internal/bench/device_pack.sh
 #   device run (carry .device):  OUT=$OUT bash internal/dist/gpu_dist.sh
 set -uo pipefail
 out=${OUT:-.}
@@ -31,7 +31,7 @@ step dist_bench go test -count=1 -run '^$' -bench ReducerSync -benchtime 5x ./in
 # validation, in a tiny pretraining run; its losses must equal the plain
 # one-process run's.
 ddp=$(mktemp -d)
-step ddp_prep go run ./internal/bench/ddpprep "$ddp"
+step ddp_prep go run ./examples/internal/bench/ddpprep "$ddp"
 step ddp_build go build -o "$ddp/biobertpt" ./examples/biobertpt
 ddp_args=(pretrain -device cuda -config "$ddp/tiny.json" -vocab "$ddp/vocab.txt" -corpus "$ddp/notes.txt" -batch 4 -max-steps 20 -block-size 32 -log-steps 1 -validation-fraction 0.05)
 step ddp_plain "$ddp/biobertpt" "${ddp_args[@]}" -out "$ddp/plain"

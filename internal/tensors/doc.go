@@ -3,7 +3,7 @@
 // returns, conversions between gotch tensors and safetensors.Tensor, and
 // tensors built from Go slices.
 //
-// Ownership rule (STYLE.md §6): a function drops what it creates and returns
+// Ownership rule: a function drops what it creates and returns
 // exactly one tensor the caller owns. Add every intermediate to a Scope and
 // `defer s.Drop()`; the scope also keeps each intermediate reachable until
 // the drop, so no Go finalizer frees a tensor while a C++ op still reads it.

@@ -5,17 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/sugarme/gotch"
 
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/ner"
+	"github.com/biobertpt-go/biobertpt/tokenize"
 )
 
 // tinyTaggerDir writes a freshly initialised tiny token-classification
@@ -26,7 +28,20 @@ func tinyTaggerDir(t *testing.T, types ...string) string {
 	for _, typ := range types {
 		labels = append(labels, "B-"+typ, "I-"+typ)
 	}
-	return testutil.TinyModelDir(t, bert.HeadTokenClassification, labels, func(c *bert.Config) { c.MaxPositionEmbeddings = 64 })
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tok, err := tokenize.New(strings.Split(strings.TrimRight(string(demodata.Vocab()), "\n"), "\n"), tokenize.DefaultOptions(), "demodata")
+	require.NoError(t, err)
+	cfg := bert.TinyConfig()
+	cfg.VocabSize, cfg.MaxPositionEmbeddings = tok.VocabSize(), 64
+	require.NoError(t, cfg.SetLabels(labels))
+	m, err := bert.NewForTokenClassification(cfg, gotch.CPU)
+	require.NoError(t, err)
+	defer m.Close()
+	dir := filepath.Join(t.TempDir(), "tiny-bert")
+	require.NoError(t, m.Save(dir))
+	require.NoError(t, tok.Save(dir))
+	return dir
 }
 
 // TestAnswersEqualTaggerPredict sends the demo notes to a server on a real

@@ -5,7 +5,7 @@ installed (Debian's python3-torch 1.13 has no transformers).
 
 The model transcribes transformers' BertForTokenClassification /
 BertForMaskedLM (modeling_bert.py, eager attention, erf GELU, tied MLM
-decoder, HF's init) and the batch and step are ../shared/bench/hf_bench.py's:
+decoder, HF's init) and the batch and step are HF's hf_bench.py's:
 forward + loss + backward + clip_grad_norm_(1.0) + AdamW(lr 5e-5, wd 0.01 on
 all but biases and LayerNorm weights) + zero_grad(set_to_none=True), timed
 over --steps after --warmup. Like HF (and unlike biobertpt), the MLM head

@@ -1,8 +1,7 @@
-// Package weights edits the weights of a saved model directory in tests:
-// planting NaN, ±Inf or huge values in model.safetensors to check that
-// loading and inference refuse them. It imports only bert and safetensors,
-// so that package tests of ner and pretrain can use it.
-package weights
+// Package safetensorstest edits the weights of a saved model directory in
+// tests: planting NaN, ±Inf or huge values in model.safetensors to check
+// that loading and inference refuse them.
+package safetensorstest
 
 import (
 	"encoding/binary"
@@ -12,16 +11,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/safetensors"
 )
+
+// ModelFile is the weights file of an HF model directory.
+const ModelFile = "model.safetensors"
 
 // Edit rewrites dir's model.safetensors: edit is called with each
 // float32 tensor's checkpoint key and its values, which it may change in
 // place. Tests use it to plant NaN, ±Inf or huge values.
 func Edit(t testing.TB, dir string, edit func(key string, vals []float32)) {
 	t.Helper()
-	path := filepath.Join(dir, bert.SafetensorsFile)
+	path := filepath.Join(dir, ModelFile)
 	w, meta, err := safetensors.ReadFile(path)
 	require.NoError(t, err)
 	for k, tt := range w {
@@ -53,5 +54,5 @@ func Set(t testing.TB, dir, key string, i int, v float32) {
 			vals[i], found = v, true
 		}
 	})
-	require.True(t, found, "weights: no float32 tensor %q in %s", key, dir)
+	require.True(t, found, "safetensorstest: no float32 tensor %q in %s", key, dir)
 }

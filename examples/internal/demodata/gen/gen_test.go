@@ -9,6 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// demodataDir is internal/demodata, which holds the generated files.
+var demodataDir = filepath.Join("..", "..", "..", "..", "internal", "demodata")
+
 // TestCommittedDataIsGeneratorOutput regenerates the data into a temporary
 // directory and compares it with the committed files, so that a changed
 // word list or template cannot go unnoticed.
@@ -16,19 +19,19 @@ func TestCommittedDataIsGeneratorOutput(t *testing.T) {
 	out := t.TempDir()
 	require.NoError(t, run(out))
 	for _, name := range []string{"clinical.txt", "vocab.txt"} {
-		want, err := os.ReadFile(filepath.Join("..", name))
+		want, err := os.ReadFile(filepath.Join(demodataDir, name))
 		require.NoError(t, err)
 		got, err := os.ReadFile(filepath.Join(out, name))
 		require.NoError(t, err)
-		assert.True(t, string(want) == string(got), "%s differs: run go run ./internal/demodata/gen", name)
+		assert.True(t, string(want) == string(got), "%s differs: run go run ./examples/internal/demodata/gen", name)
 	}
 	files, err := filepath.Glob(filepath.Join(out, "ner", "*.tsv"))
 	require.NoError(t, err)
-	committed, err := filepath.Glob(filepath.Join("..", "ner", "*.tsv"))
+	committed, err := filepath.Glob(filepath.Join(demodataDir, "ner", "*.tsv"))
 	require.NoError(t, err)
 	require.Equal(t, len(committed), len(files))
 	for _, f := range files {
-		want, err := os.ReadFile(filepath.Join("..", "ner", filepath.Base(f)))
+		want, err := os.ReadFile(filepath.Join(demodataDir, "ner", filepath.Base(f)))
 		require.NoError(t, err)
 		got, err := os.ReadFile(f)
 		require.NoError(t, err)

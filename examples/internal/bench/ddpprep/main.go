@@ -1,10 +1,10 @@
-// Command ddpprep writes the inputs of internal/bench/ddp_bench.sh into a
+// Command ddpprep writes the inputs of examples/internal/bench/ddp_bench.sh into a
 // directory: the tiny and small BERT configs (bert.TinyConfig with the demo
 // vocabulary, bench.SmallConfig with mBERT's vocabulary size), their
 // vocabularies (the small one is the demo vocabulary padded with [unusedN]
 // tokens to 119,547) and the demo clinical text as a corpus.
 //
-//	go run ./internal/bench/ddpprep DIR
+//	go run ./examples/internal/bench/ddpprep DIR
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/bench"
+	"github.com/biobertpt-go/biobertpt/examples/internal/bench"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
 )
 

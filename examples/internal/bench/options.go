@@ -60,8 +60,8 @@ type Options struct {
 	QKV string
 	// CUDAGraph captures the whole training step (forward, loss, backward,
 	// clipping, fused AdamW, zero grad) once as a CUDA graph after the
-	// warmup steps and times its replays (torch's whole-network capture,
-	// issue 7's 12.5 ms measurement). It needs a CUDA device, bbshim's
+	// warmup steps and times its replays (torch's whole-network capture).
+	// It needs a CUDA device, bbshim's
 	// graphs (bbshim.HasGraphs), the fused AdamW and a dtype other than
 	// fp16 (whose loss scaler reads a flag every step).
 	CUDAGraph bool

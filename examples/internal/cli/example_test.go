@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/ner"
 )
 

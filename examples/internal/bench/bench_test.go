@@ -308,7 +308,7 @@ func TestRunDTypes(t *testing.T) {
 	assert.ErrorIs(t, err, ErrUsage)
 }
 
-// TestSoakNoLeak is issue 7's soak in small: 200 steps of the tiny model
+// TestSoakNoLeak is the leak soak in small: 200 steps of the tiny model
 // with finalizers off must leave the tensor count unchanged and the
 // resident set within 64 MiB of where it started.
 func TestSoakNoLeak(t *testing.T) {

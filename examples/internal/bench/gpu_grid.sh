@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs issue 7's grid with `biobertpt bench` and, in the same call, the HF
+# Runs the BENCHMARKS.md GPU grid with `biobertpt bench` and, in the same call, the HF
 # reference (hf_bench.py --all), on the GPU machine. JSON lines go to
 # ${OUT:-.}/ours.jsonl and ${OUT:-.}/hf.jsonl; a failed configuration is
 # recorded as {"task",...,"error"} as hf_bench.py does.
 #
-#   bash internal/bench/device_pack.sh && cp ../shared/bench/hf_bench.py .device/
-#   device run (carry .device):  bash internal/bench/gpu_grid.sh
+#   bash examples/internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
+#   device run (carry .device):  bash examples/internal/bench/gpu_grid.sh
 set -uo pipefail
 out=${OUT:-.}
 source .device/env.sh

@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
 # Packs what the GPU machine (no network, no Go) needs into .device/: a
 # trimmed Go toolchain, the module cache of this module's build list, and
-# env.sh. It does what ../shared/device/pack.sh does, adapted to this
-# project, which builds gotch from a patched copy through a git-ignored
-# go.work (internal/torchsetup):
+# env.sh. This project builds gotch from the patched copy that setup writes
+# into .biobertpt/gotch (go.mod's replace; internal/torchsetup):
 #   - the build list is read with GOWORK=off, and `go list -e` tolerates the
 #     bbshim package, which exists only in the patched copy;
 #   - gotch v0.9.1's source stays in the cache: setup copies it on the GPU
 #     machine to make that machine's patched copy;
-#   - env.sh does not set GOFLAGS=-mod=mod, which Go refuses in workspace
-#     mode (every build after setup).
+#   - env.sh does not set GOFLAGS=-mod=mod, which Go refuses when a
+#     workspace (go.work) is in use.
 # Run from the project root; carry the folder it prints:
-#   bash internal/bench/device_pack.sh && cp ../shared/bench/hf_bench.py .device/
+#   bash examples/internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
 # On the GPU machine: source .device/env.sh && go run ./examples/setup && …
 set -euo pipefail
 out=${1:-.device}
@@ -46,7 +45,7 @@ find "$mc/cache/download" -name '*.zip' -delete
 tar -C "$mc" -cJf "$out/gomod.tar.xz" .
 
 cat >"$out/env.sh" <<'ENV'
-# source me on the GPU machine (bash internal/bench/device_pack.sh made me)
+# source me on the GPU machine (bash examples/internal/bench/device_pack.sh made me)
 _d=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 if [ ! -x /opt/go/bin/go ]; then mkdir -p /opt && tar -xJf "$_d/go.tar.xz" -C /opt; fi
 mkdir -p /root/go/pkg/mod && tar -xJf "$_d/gomod.tar.xz" -C /root/go/pkg/mod 2>/dev/null || true

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# The first device call of a GPU session: everything that proves the CUDA
+# The first device call on a GPU machine: everything that proves the CUDA
 # paths correct, as opposed to fast (gpu_grid.sh, the second call, times
 # them). Results go under ${OUT:-.}: each step writes its own file, and a
 # failing step does not stop the others.
 #
-#   bash internal/bench/device_pack.sh && cp ../shared/bench/hf_bench.py .device/
-#   device run (carry .device):  OUT=$OUT bash internal/bench/gpu_checks.sh
+#   bash examples/internal/bench/device_pack.sh && cp PATH/TO/hf_bench.py .device/
+#   device run (carry .device):  OUT=$OUT bash examples/internal/bench/gpu_checks.sh
 #
 # 1. setup against the machine's CUDA torch (bbshim: fused AdamW, allocator
 #    statistics and cap, CUDA graphs; what did not compile is switched off
 #    and printed);
-# 2. issue 2's HF cross-check: bert/testdata regenerated with the real
+# 2. the HF cross-check: bert/testdata regenerated with the real
 #    transformers (gen_fixtures.py uses it when importable; the new files
 #    come back as bert-testdata.tgz), then every bert test against them,
 #    including TestCUDAMatchesCPU (1e-4) and the CUDA bf16/fp16 tests;
@@ -41,7 +41,7 @@ step gen_fixtures python3 bert/testdata/gen_fixtures.py
 tar czf "$out/bert-testdata.tgz" bert/testdata
 step bert_tests go test -count=1 -v ./bert/
 step cuda_tests go test -count=1 -v -run 'CUDA|FP16|PinMemory|Graph|MaxMemory|LimitMemory|Fused' \
-  ./internal/bench/ ./internal/tensors/ ./internal/torchutil/ ./internal/optim/ ./ner/
+  ./examples/internal/bench/ ./internal/tensors/ ./internal/torchutil/ ./internal/optim/ ./ner/
 step optim_tests go test -count=1 ./internal/optim/ ./pretrain/ ./ner/
 
 step quickstart go run ./examples/quickstart -device cuda -out "$out/quickstart"

@@ -3,7 +3,7 @@ package bench_test
 import (
 	"fmt"
 
-	"github.com/biobertpt-go/biobertpt/internal/bench"
+	"github.com/biobertpt-go/biobertpt/examples/internal/bench"
 )
 
 // MakeBatch builds hf_bench.py's random batch on the host.

@@ -6,8 +6,8 @@
 # and bytes per step. Step time: metrics.jsonl timestamps from step 2 to
 # the last step.
 #
-#   go run ./internal/bench/ddpprep DIR && go build -o DIR/biobertpt ./examples/biobertpt
-#   cd DIR && bash PATH/TO/internal/bench/ddp_bench.sh
+#   go run ./examples/internal/bench/ddpprep DIR && go build -o DIR/biobertpt ./examples/biobertpt
+#   cd DIR && bash PATH/TO/examples/internal/bench/ddp_bench.sh
 set -u
 B=${BIOBERTPT:-./biobertpt}
 run() { # name config vocab ranks steps

@@ -96,11 +96,8 @@ func NERDocs(t testing.TB, n int) []NERDoc {
 func NERDir(t testing.TB, n int) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range nerFiles(t, n) {
-		b, err := fs.ReadFile(demodata.NERFS(), f)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, f), b, 0o644))
-	}
+	_, err := demodata.WriteNER(dir, n)
+	require.NoError(t, err)
 	return dir
 }
 

@@ -2,7 +2,7 @@
 // clinical.txt, ner/*.tsv and vocab.txt. It is deterministic (fixed seeds);
 // run it from the repository root after changing a word list or template:
 //
-//	go run ./internal/demodata/gen -out internal/demodata
+//	go run ./examples/internal/demodata/gen -out internal/demodata
 //
 // Tests do not run it; they check what it wrote.
 package main
