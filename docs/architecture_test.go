@@ -141,7 +141,7 @@ func TestImportRules(t *testing.T) {
 			t.Errorf("%s: not placed in a layer of ARCHITECTURE.md", from)
 			continue
 		}
-		if p.Name == "main" && !strings.HasPrefix(from, "examples/") && from != "internal/setup" {
+		if p.Name == "main" && !strings.HasPrefix(from, "examples/") {
 			t.Errorf("%s: a program outside examples/", from)
 		}
 		check := func(imports []string, may func(from, to string) bool, what string) {

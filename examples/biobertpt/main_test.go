@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/biobertpt-go/biobertpt/internal/cli"
+	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/torchutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biobertpt-go/biobertpt/bert"
-	"github.com/biobertpt-go/biobertpt/internal/testutil"
+	"github.com/biobertpt-go/biobertpt/examples/internal/testutil"
 	"github.com/biobertpt-go/biobertpt/internal/torchsetup"
 )
 
