@@ -269,7 +269,11 @@ func readCRF(dir string, L int) (map[string][]float32, error) {
 		return nil, fmt.Errorf("ner: read %s: %w", path, err)
 	}
 	out := map[string][]float32{}
-	for name, n := range map[string]int{crfTransitions: L * L, crfStart: L, crfEnd: L} {
+	for _, k := range []struct {
+		name string
+		n    int
+	}{{crfTransitions, L * L}, {crfStart, L}, {crfEnd, L}} { // a fixed order: the first error is always the same
+		name, n := k.name, k.n
 		t, ok := w[name]
 		if !ok {
 			return nil, fmt.Errorf("ner: read %s: no %q", path, name)
