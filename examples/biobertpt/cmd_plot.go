@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/examples/internal/palette"
-	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 )
 
 func init() {
@@ -100,7 +98,7 @@ func runPlot(e *env, args []string) error {
 		}
 		for _, ext := range exts {
 			path := filepath.Join(*out, c.name+"."+ext)
-			if err := savePlot(p, path); err != nil {
+			if err := palette.Save(p, 8*vg.Inch, 5*vg.Inch, path); err != nil {
 				return err
 			}
 			fmt.Fprintln(e.stdout, path)
@@ -294,20 +292,4 @@ func curveChart(runs []*curveRun, title, xl, yl string, pick func(*curveRun) plo
 		}
 	}
 	return p, ok, nil
-}
-
-// savePlot renders p and writes it to path atomically (PNG, SVG or PDF by
-// extension).
-func savePlot(p *plot.Plot, path string) error {
-	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, strings.TrimPrefix(filepath.Ext(path), "."))
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	if err := atomicfile.WriteFile(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	}); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
-	}
-	return nil
 }

@@ -3,10 +3,7 @@ package main
 import (
 	"fmt"
 	"image/color"
-	"io"
 	"math"
-	"path/filepath"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -14,7 +11,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/biobertpt-go/biobertpt/examples/internal/palette"
-	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
 )
 
 // ciBars draws vertical interval bars at data x positions shifted by a
@@ -103,17 +99,5 @@ func drawChart(ca *CorpusAnalysis, path string) (err error) {
 		{Value: 0, Label: "0"}, {Value: 0.2, Label: "0.2"}, {Value: 0.4, Label: "0.4"},
 		{Value: 0.6, Label: "0.6"}, {Value: 0.8, Label: "0.8"}, {Value: 1, Label: "1"},
 	})
-	// p.Save would create path directly; a full disk would leave half a
-	// PNG. Render first, then write atomically.
-	wt, err := p.WriterTo(width, height, strings.TrimPrefix(filepath.Ext(path), "."))
-	if err != nil {
-		return fmt.Errorf("chart %s: %w", path, err)
-	}
-	if err := atomicfile.WriteFile(path, func(w io.Writer) error {
-		_, err := wt.WriteTo(w)
-		return err
-	}); err != nil {
-		return fmt.Errorf("chart %s: %w", path, err)
-	}
-	return nil
+	return palette.Save(p, width, height, path)
 }

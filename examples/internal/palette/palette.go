@@ -1,11 +1,22 @@
-// Package palette holds the colours of the module's charts: the Okabe–Ito
+// Package palette holds the colours of the module's charts, and Save,
+// which writes a chart atomically. The colours are the Okabe–Ito
 // palette (Okabe and Ito, "Color Universal Design", 2002; Wong, "Points
 // of view: Color blindness", Nature Methods 8:441, 2011), whose eight
 // colours stay distinct for readers with protanopia, deuteranopia and
 // tritanopia, unlike red against green.
 package palette
 
-import "image/color"
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/biobertpt-go/biobertpt/internal/atomicfile"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+)
 
 // OkabeIto is the palette in the order charts use it: orange, sky blue,
 // bluish green, vermillion, blue, reddish purple, yellow, black (yellow,
@@ -27,4 +38,21 @@ func Color(i int) color.Color {
 		i = -i
 	}
 	return OkabeIto[i%len(OkabeIto)]
+}
+
+// Save renders p at width × height and writes it to path atomically, in
+// the format path's extension names (png, svg, pdf): plot.Save would
+// create path first, so a full disk would leave half a picture.
+func Save(p *plot.Plot, width, height vg.Length, path string) error {
+	wt, err := p.WriterTo(width, height, strings.TrimPrefix(filepath.Ext(path), "."))
+	if err != nil {
+		return fmt.Errorf("chart %s: %w", path, err)
+	}
+	if err := atomicfile.WriteFile(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
+		return err
+	}); err != nil {
+		return fmt.Errorf("chart %s: %w", path, err)
+	}
+	return nil
 }
