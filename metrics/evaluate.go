@@ -65,8 +65,8 @@ func (r *Report) Correct() int { return r.Micro.Correct }
 type counts struct{ gold, pred, correct int }
 
 // Evaluate compares predicted tag sequences with gold ones, sentence by
-// sentence, and returns entity-level scores (see the package documentation for
-// the formulas). gold[i] and pred[i] must have equal lengths; the error names
+// sentence, and returns entity-level scores (docs/METRICS.md has the
+// formulas). gold[i] and pred[i] must have equal lengths; the error names
 // the first sentence that does not.
 func Evaluate(gold, pred [][]string, opts Options) (*Report, error) {
 	if err := opts.Validate(); err != nil {

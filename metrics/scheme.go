@@ -111,7 +111,7 @@ func ParseScheme(name string) (Scheme, error) {
 // Mode selects the chunking rules. The zero value is Conlleval.
 type Mode int
 
-// The chunking modes; see the package documentation.
+// The chunking modes; docs/METRICS.md has their rules.
 const (
 	Conlleval Mode = iota // conlleval.pl's rules, verbatim
 	Lenient               // seqeval's default mode (get_entities)

@@ -49,7 +49,7 @@ func (o SemClinBrOptions) Validate() error { return nil }
 // XML turns newlines in attributes into spaces; note that XML parsing also
 // turns "\r\n" in TEXT into "\n"). tag holds one or more labels joined by
 // "|". Words and sentences come from package tokenize, and annotations
-// become tags as the package documentation describes (Sentence.Labels
+// become tags as docs/NER.md describes (Sentence.Labels
 // keeps every label, Sentence.Tags one per word).
 func ReadSemClinBr(path string, o SemClinBrOptions) (*Corpus, error) {
 	if err := o.Validate(); err != nil {

@@ -210,7 +210,8 @@ func (a *AdamW) Decays(name string) (decay, ok bool) {
 func (a *AdamW) Steps() int64 { return a.steps }
 
 // Implementation names the update kernel in use: ImplFused, ImplForeach or
-// ImplSingleTensor (AdamWOptions.Impl with ImplAuto resolved); see doc.go.
+// ImplSingleTensor (AdamWOptions.Impl with ImplAuto resolved); see
+// docs/OPTIM.md.
 func (a *AdamW) Implementation() string { return a.impl }
 
 // stepScalars holds the per-step constants of one bias-correction step.

@@ -26,7 +26,7 @@ import (
 	"github.com/biobertpt-go/biobertpt/ner"
 )
 
-// Server answers the HTTP API of the package doc. It is an http.Handler;
+// Server answers the HTTP API of docs/SERVE.md. It is an http.Handler;
 // create it with New and Close it after the http.Server that uses it has
 // shut down.
 type Server struct {
@@ -98,7 +98,7 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// ServeHTTP routes a request (see the package doc).
+// ServeHTTP routes a request (docs/SERVE.md lists the endpoints).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestID(r.Header.Get("X-Request-ID"))
