@@ -31,6 +31,6 @@
 //     never yields a tag sequence the labels' scheme forbids.
 //
 // docs/NER.md has the readers' rules, the schemes, the splits, the
-// training and output details and the CRF head; docs/DATA.md gets the
-// corpora.
+// training and output details and the CRF head; docs/DATA.md says where
+// each corpus comes from and the layout the commands expect.
 package ner
