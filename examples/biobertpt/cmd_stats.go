@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
@@ -108,20 +107,10 @@ func readCorpus(kind, data string, lenient bool, tagCol int, scheme string) (*ne
 	return nil, usagef("unknown corpus %q (want clinpt, semclinbr, conll or brat)", kind)
 }
 
-// parseFractions reads "train,dev".
+// parseFractions reads -split's "train,dev" (cli.ParseFractions).
 func parseFractions(s string) (train, dev float64, err error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != 2 {
-		return 0, 0, usagef("-split %q: want train,dev fractions such as 0.6,0.2", s)
-	}
-	train, err1 := strconv.ParseFloat(strings.TrimSpace(parts[0]), 64)
-	dev, err2 := strconv.ParseFloat(strings.TrimSpace(parts[1]), 64)
-	if err1 != nil || err2 != nil {
-		return 0, 0, usagef("-split %q: want train,dev fractions such as 0.6,0.2", s)
-	}
-	// The negated form also refuses NaN.
-	if !(train > 0 && train <= 1 && dev >= 0 && train+dev <= 1+1e-9) {
-		return 0, 0, usagef("-split %q: want 0 < train <= 1, dev >= 0 and train+dev <= 1", s)
+	if train, dev, err = cli.ParseFractions(s); err != nil {
+		return 0, 0, usagef("-split %q: %v", s, err)
 	}
 	return train, dev, nil
 }

@@ -3,11 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 
-	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/examples/internal/cli"
 	"github.com/biobertpt-go/biobertpt/internal/engine"
 	"github.com/biobertpt-go/biobertpt/internal/hub"
@@ -53,190 +52,175 @@ test precision, recall and F1 as mean ± sd and min–max over the seeds, the
 best seed's model (by dev F1) and the total time. examples/compare takes
 such a directory as one model and pairs its scores by seed.`
 
-func runTrainNER(e *env, args []string) error {
+// trainNERFlags are train-ner's flags: the fine-tuning recipe bound by
+// cli.BindNERTrain and the corpus's.
+type trainNERFlags struct {
+	train             *cli.NERTrain
+	kind, data, group string
+	corpusScheme      string
+	tagCol            int
+	quiet             bool
+	card              ner.CardOptions
+}
+
+// parseTrainNER parses and checks train-ner's command line.
+func parseTrainNER(e *env, args []string) (*trainNERFlags, error) {
 	d := ner.DefaultTrainOptions()
 	fs := newFlags(e, "train-ner", trainNERUsage)
-	kind := fs.String("corpus", "", "corpus format: clinpt, semclinbr, conll or brat")
-	data := fs.String("data", "", "corpus file or directory")
-	model := fs.String("model", "", "pretrained model directory or name")
-	vocab := fs.String("tokenizer", "", "tokenizer directory or vocab.txt (default: the model directory)")
-	out := fs.String("out", "", "output directory")
-	config := fs.String("config", "", "config.json of a model trained from scratch (with -vocab, instead of -model)")
-	fs.StringVar(vocab, "vocab", "", "vocab.txt of the model trained from scratch (the same as -tokenizer)")
-	splitter := fs.String("splitter", "", "the word splitting the corpus has, recorded for prediction on raw text: clinical, bert or whitespace (default: bert for semclinbr and brat, whose words are BERT's pre-tokenization of the text, else clinical)")
-	decode := fs.String("decode", "viterbi", "dev/test decoding: viterbi (the best tag sequence the scheme allows) or argmax")
-	useCRF := fs.Bool("crf", false, "a linear-chain CRF on the classifier (loss: its NLL; weights in best/crf.safetensors); not with -cuda-graph, -balance-classes or -label-all")
-	epochs := fs.Int("epochs", d.Epochs, "training epochs")
-	batch := fs.Int("batch", d.BatchSize, "batch size (windows)")
-	evalBatch := fs.Int("eval-batch", d.EvalBatchSize, "batch size of dev/test prediction")
-	lr := fs.Float64("lr", d.LR, "peak learning rate (AdamW)")
-	maxLen := fs.Int("max-len", d.MaxLen, "maximum sub-tokens per window, [CLS]/[SEP] included")
-	stride := fs.Int("stride", d.Stride, "sub-tokens shared by consecutive windows of a long sentence")
-	warmup := fs.Float64("warmup-ratio", d.WarmupRatio, "fraction of steps with linear warmup")
-	wd := fs.Float64("weight-decay", d.WeightDecay, "AdamW weight decay (not on biases and LayerNorm weights)")
-	clip := fs.Float64("max-grad-norm", d.MaxGradNorm, "gradient clipping max norm (0 = off)")
-	fs.Var(floatAlias{p: clip, of: "max-grad-norm"}, "clip", "the same as -max-grad-norm")
-	seed := fs.Int64("seed", d.Seed, "random seed (split, head init, shuffling, dropout)")
-	device := fs.String("device", d.Device, "cpu, cuda or cuda:N")
-	splitS := fs.String("split", "0.6,0.2", "train,dev fractions of the document groups (test is the rest)")
-	schemeS := fs.String("scheme", "iob2", "tagging scheme the model learns: iob2 or iobes (also iob1, io, ioe1, ioe2, bilou)")
-	accum := fs.Int("grad-accum", d.GradAccum, "batches per optimizer step")
-	early := fs.Int("early-stopping", 0, "stop after this many epochs without a better dev F1 (0 = off)")
-	resume := fs.Bool("resume", false, "continue the run in OUT from its newest valid checkpoint (same data and options: checked against OUT/run.json)")
-	overwrite := fs.Bool("overwrite", false, "OUT holds another run: move it aside (to OUT.previous-<time>) and start afresh")
-	saveSteps := fs.Int("save-steps", d.SaveSteps, "also write a checkpoint every N optimizer steps (0: at epoch ends only)")
-	saveLimit := fs.Int("save-total-limit", d.SaveTotalLimit, "checkpoints kept, the best one besides (0: all)")
-	group := fs.String("group", "", "semclinbr: train a binary model for this UMLS group, or \"all\" for one model per group")
-	labelAll := fs.Bool("label-all", false, "label every sub-token of a word (default: only the first)")
-	balance := fs.Bool("balance-classes", false, "weigh the loss by inverse label frequency")
-	lenient := fs.Bool("lenient", false, "turn corpus format errors into warnings")
-	tagCol := fs.Int("tag-col", 0, "conll: 1-based tag column (0 = last, negative counts from the end)")
-	corpusScheme := fs.String("corpus-scheme", "iob2", "conll: the scheme of the file's tags")
-	maxSteps := fs.Int("max-steps", 0, "stop after this many optimizer steps (0 = no limit)")
-	logSteps := fs.Int("log-steps", d.LogSteps, "a metrics line every N steps (losses are read from the device that often)")
-	precision := fs.String("precision", string(d.Precision), "compute precision: fp32; bf16 (bf16 matmuls, fp32 master weights: CUDA GPUs with bf16, slow on the CPU); fp16 (CUDA only, with dynamic loss scaling: GPUs without bf16)")
-	graph := fs.Bool("cuda-graph", false, "record a micro-batch's forward and backward as a CUDA graph and replay it (CUDA; batches padded to -batch × -max-len; not with fp16 or class weights)")
-	distTimeout := fs.Duration("dist-timeout", 0, "with several processes (torchrun, srun, biobertpt launch): longest wait for the rendezvous and for every gradient exchange; a rank that died or stalled fails the others after it (0: 30m)")
-	maxMem := fs.Float64("max-memory", 0, "cap on memory in GiB (CUDA: the allocator refuses to grow past it, e.g. 11 to check a 12 GB card; CPU: peak RSS checked each step); 0: none")
-	quiet := fs.Bool("quiet", false, "no progress bar")
-	var files ner.SplitFiles
-	fs.StringVar(&files.Train, "train", "", "training file or directory of a corpus that comes split (instead of -data)")
-	fs.StringVar(&files.Dev, "dev", "", "with -train: the dev file (default: a seeded share of -train's documents, dev/(train+dev) of -split)")
-	fs.StringVar(&files.Test, "test", "", "with -train: the test file (default: none, no test report)")
-	fs.StringVar(&d.Card.License, "license", "", "model card: the Hub license id of the trained model (default apache-2.0)")
+	f := &trainNERFlags{}
+	f.train = cli.BindNERTrain(fs, d, cli.NERHelp{Docs: "documents", Malformed: "rows or annotations (corpus format errors)", Resume: true, Seeds: true, SplitFiles: true, Recipe: true})
+	fs.StringVar(&f.kind, "corpus", "", "corpus format: clinpt, semclinbr, conll or brat")
+	fs.StringVar(&f.data, "data", "", "corpus file or directory")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.StringVar(&f.group, "group", "", "semclinbr: train a binary model for this UMLS group, or \"all\" for one model per group")
+	fs.IntVar(&f.tagCol, "tag-col", 0, "conll: 1-based tag column (0 = last, negative counts from the end)")
+	fs.StringVar(&f.corpusScheme, "corpus-scheme", "iob2", "conll: the scheme of the file's tags")
+	fs.StringVar(&f.card.License, "license", "", "model card: the Hub license id of the trained model (default apache-2.0)")
 	fs.Func("dataset", "model card: a dataset name or Hub id the model was trained on (repeat for several; default: the corpus files' directory)", func(v string) error {
-		d.Card.Datasets = append(d.Card.Datasets, v)
+		f.card.Datasets = append(f.card.Datasets, v)
 		return nil
 	})
-	seedsS := fs.String("seeds", "", "seed sweep: one run per seed (e.g. 1,2,3) in OUT/seed-N, then OUT/summary.json and summary.md")
-	if err := cli.ParseFlags(fs, args, cli.AtLeast("epochs", 1), cli.AtLeast("batch", 1), cli.AtLeast("eval-batch", 1), cli.Above("lr", 0), cli.AtLeast("max-len", 3), cli.AtLeast("stride", 0), cli.AtLeast("warmup-ratio", 0), cli.AtMost("warmup-ratio", 1), cli.AtLeast("weight-decay", 0), cli.AtLeast("max-grad-norm", 0), cli.AtLeast("grad-accum", 1), cli.AtLeast("early-stopping", 0), cli.AtLeast("max-steps", 0), cli.AtLeast("log-steps", 0), cli.AtLeast("save-steps", 0), cli.AtLeast("save-total-limit", 0), cli.AtLeast("max-memory", 0), cli.AtLeast("dist-timeout", 0), cli.Device("device"),
-		cli.OneOf("splitter", "", "clinical", "bert", "whitespace"), cli.OneOf("decode", "viterbi", "argmax")); err != nil {
-		return err
+	if err := cli.ParseFlags(fs, args, f.train.Rules()...); err != nil {
+		return nil, err
 	}
-	if *kind == "" || (*data == "") == (files.Train == "") || (*model == "") == (*config == "") || *out == "" || fs.NArg() > 0 {
-		return usagef("train-ner %s", trainNERUsage)
+	t := f.train
+	if f.kind == "" || (f.data == "") == (t.Files().Train == "") || (t.Model == "") == (t.Config == "") || t.Out == "" || fs.NArg() > 0 {
+		return nil, usagef("train-ner %s", trainNERUsage)
 	}
-	if *config != "" && *vocab == "" {
-		return usagef("-config needs -vocab")
+	if t.Config != "" && t.Vocab == "" {
+		return nil, usagef("-config needs -vocab")
 	}
-	if *seedsS != "" {
-		if strings.EqualFold(*group, "all") {
-			return usagef("-seeds: not with -group all (sweep one group at a time)")
-		}
-		return runSeedSweep(e, args, *seedsS, *out)
+	if t.Seeds() != "" && strings.EqualFold(f.group, "all") {
+		return nil, usagef("-seeds: not with -group all (sweep one group at a time)")
 	}
-	scheme, err := ner.ParseScheme(*schemeS)
-	if err != nil {
-		return usagef("%v", err)
+	if f.group != "" && !strings.EqualFold(f.kind, "semclinbr") && !strings.EqualFold(f.kind, "brat") {
+		return nil, usagef("-group needs -corpus semclinbr (or brat)")
 	}
-	trainFrac, devFrac, err := parseFractions(*splitS)
-	if err != nil {
-		return err
-	}
-	if *group != "" && !strings.EqualFold(*kind, "semclinbr") && !strings.EqualFold(*kind, "brat") {
-		return usagef("-group needs -corpus semclinbr (or brat)")
-	}
-	o := d
-	o.Epochs, o.BatchSize, o.EvalBatchSize, o.LR, o.MaxLen, o.Stride = *epochs, *batch, *evalBatch, *lr, *maxLen, *stride
-	o.WarmupRatio, o.WeightDecay, o.MaxGradNorm, o.Seed, o.Device = *warmup, *wd, *clip, *seed, *device
-	o.Scheme, o.GradAccum, o.EarlyStopping, o.Resume, o.OverwriteOutputDir = scheme, *accum, *early, *resume, *overwrite
-	o.SaveSteps, o.SaveTotalLimit, o.DistTimeout = *saveSteps, *saveLimit, *distTimeout
-	o.LabelAll, o.BalanceClasses, o.MaxSteps, o.LogSteps, o.MaxMemoryGiB, o.CUDAGraph = *labelAll, *balance, *maxSteps, *logSteps, *maxMem, *graph
-	if o.Precision, err = bert.ParsePrecision(*precision); err != nil {
-		return usagef("-precision: %v", err)
-	}
-	o.WordSplitter, o.CRF = tokenize.WordSplitter(*splitter), *useCRF
-	o.Decode, _ = ner.ParseDecode(*decode)
-	o.OutDir = *out
-	if !*quiet {
-		o.Log = e.stderr
-	}
-	if err := o.Validate(); err != nil {
-		return usagef("%v", err)
-	}
+	return f, nil
+}
 
-	c, split, err := trainNERSplit(e, *kind, *data, files, *lenient, *tagCol, *corpusScheme, trainFrac, devFrac, *seed)
+// trainNERRun is one model train-ner fine-tunes: the whole corpus's, or
+// one UMLS group's.
+type trainNERRun struct {
+	group string
+	o     ner.TrainOptions
+	split ner.Split
+}
+
+func runTrainNER(e *env, args []string) error {
+	f, err := parseTrainNER(e, args)
 	if err != nil {
 		return err
 	}
-	modelDir := *config
-	if modelDir == "" {
-		if modelDir, err = hub.Resolve(context.Background(), *model, hub.Options{}); err != nil {
+	if s := f.train.Seeds(); s != "" {
+		return runSeedSweep(e, args, s, f.train.Out)
+	}
+	var log io.Writer
+	if !f.quiet {
+		log = e.stderr
+	}
+	o, err := f.train.Options(log)
+	if err != nil {
+		return err
+	}
+	o.Card = f.card
+	trainFrac, devFrac := f.train.Fractions()
+	c, split, err := trainNERSplit(e, f.kind, f.data, f.train.Files(), f.train.Lenient, f.tagCol, f.corpusScheme, trainFrac, devFrac, o.Seed)
+	if err != nil {
+		return err
+	}
+	modelDir, tok, err := loadTrainNERModel(f.train)
+	if err != nil {
+		return err
+	}
+	groups := []string{""}
+	if strings.EqualFold(f.group, "all") {
+		groups = ner.Types(c)
+	} else if f.group != "" {
+		groups = []string{f.group}
+	}
+	var runs []trainNERRun
+	for _, g := range groups {
+		r := trainNERRun{g, o, split}
+		if g != "" {
+			r.split = ner.Split{Train: ner.GroupCorpus(split.Train, g), Dev: ner.GroupCorpus(split.Dev, g), Test: ner.GroupCorpus(split.Test, g),
+				Seed: split.Seed, TrainFraction: split.TrainFraction, DevFraction: split.DevFraction}
+			if len(groups) > 1 {
+				r.o.OutDir = filepath.Join(o.OutDir, ner.GroupFileName(g))
+			}
+		}
+		// Before anything is written: refuse another run's directory (or
+		// move it aside with -overwrite), check a resumed run's data.
+		if err := ner.PrepareOutDir(modelDir, r.split, r.o); err != nil {
+			return err
+		}
+		runs = append(runs, r)
+	}
+	if engine.IsOutDirWriter() { // rank 0 of a data-parallel run writes -out
+		if err := split.WriteFileLists(o.OutDir); err != nil {
 			return err
 		}
 	}
-	tokDir := *vocab
+	models, err := trainNERRuns(e, modelDir, tok, runs)
+	if err != nil {
+		return err
+	}
+	if len(groups) > 1 && split.Test != nil && len(split.Test.Documents) > 0 {
+		return mergeGroupModels(e, split.Test, models, o, o.OutDir)
+	}
+	return nil
+}
+
+// loadTrainNERModel resolves -model (or -config) to a directory and loads
+// the tokenizer: -vocab/-tokenizer, a directory or a vocab.txt, else the
+// model directory's.
+func loadTrainNERModel(t *cli.NERTrain) (string, *tokenize.Tokenizer, error) {
+	modelDir := t.Config
+	if modelDir == "" {
+		var err error
+		if modelDir, err = hub.Resolve(context.Background(), t.Model, hub.Options{}); err != nil {
+			return "", nil, err
+		}
+	}
+	tokDir := t.Vocab
 	if tokDir == "" {
 		tokDir = modelDir
 	}
 	var tok *tokenize.Tokenizer
+	var err error
 	if strings.HasSuffix(tokDir, ".txt") {
 		tok, err = tokenize.LoadVocabFile(tokDir, tokenize.DefaultOptions())
 	} else {
 		tok, err = tokenize.Load(tokDir)
 	}
-	if err != nil {
-		return err
-	}
-	groups := []string{""}
-	if strings.EqualFold(*group, "all") {
-		groups = ner.Types(c)
-	} else if *group != "" {
-		groups = []string{*group}
-	}
-	type run struct {
-		group string
-		o     ner.TrainOptions
-		split ner.Split
-	}
-	var runs []run
-	for _, g := range groups {
-		so, sp := o, split
-		if g != "" {
-			sp = ner.Split{Train: ner.GroupCorpus(split.Train, g), Dev: ner.GroupCorpus(split.Dev, g), Test: ner.GroupCorpus(split.Test, g),
-				Seed: split.Seed, TrainFraction: split.TrainFraction, DevFraction: split.DevFraction}
-			if len(groups) > 1 {
-				so.OutDir = filepath.Join(*out, ner.GroupFileName(g))
-			}
-		}
-		// Before anything is written: refuse another run's directory (or
-		// move it aside with -overwrite), check a resumed run's data.
-		if err := ner.PrepareOutDir(modelDir, sp, so); err != nil {
-			return err
-		}
-		runs = append(runs, run{g, so, sp})
-	}
-	if engine.IsOutDirWriter() { // rank 0 of a data-parallel run writes -out
-		if err := split.WriteFileLists(*out); err != nil {
-			return err
-		}
-	}
+	return modelDir, tok, err
+}
+
+// trainNERRuns fine-tunes each run's model in turn (stopped by Ctrl-C or
+// SIGTERM, which save a checkpoint), prints its best dev score and test
+// report, and returns the best models.
+func trainNERRuns(e *env, modelDir string, tok *tokenize.Tokenizer, runs []trainNERRun) ([]ner.GroupModel, error) {
 	ctx, stop := cli.SignalContext(context.Background())
 	defer stop()
-
 	var models []ner.GroupModel
 	for _, r := range runs {
-		g, so, sp := r.group, r.o, r.split
-		if g != "" {
-			fmt.Fprintf(e.stderr, "group %s\n", g)
+		if r.group != "" {
+			fmt.Fprintf(e.stderr, "group %s\n", r.group)
 		}
-		res, err := ner.Train(ctx, modelDir, tok, sp, so)
+		res, err := ner.Train(ctx, modelDir, tok, r.split, r.o)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		models = append(models, ner.GroupModel{Group: g, Dir: res.BestDir})
+		models = append(models, ner.GroupModel{Group: r.group, Dir: res.BestDir})
 		fmt.Fprintf(e.stdout, "best model: %s (%s)\n", res.BestDir, res.Best())
 		if res.Test != nil {
-			fmt.Fprintf(e.stdout, "test (%s):\n", filepath.Join(so.OutDir, ner.TestReportName))
+			fmt.Fprintf(e.stdout, "test (%s):\n", filepath.Join(r.o.OutDir, ner.TestReportName))
 			if err := res.Test.Report.WriteText(e.stdout, 4); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	if len(groups) > 1 && split.Test != nil && len(split.Test.Documents) > 0 {
-		return mergeGroupModels(e, split.Test, models, o, *out)
-	}
-	return nil
+	return models, nil
 }
 
 // mergeGroupModels evaluates the per-group models together on the test
@@ -252,30 +236,4 @@ func mergeGroupModels(e *env, test *ner.Corpus, models []ner.GroupModel, o ner.T
 	}
 	fmt.Fprintf(e.stdout, "test, %d group models merged (%s):\n", len(models), filepath.Join(out, "test_"+ner.MultiLabelReportName))
 	return ge.WriteText(e.stdout, 4)
-}
-
-// floatAlias is a second flag name for a float64 flag's value: flag -of's
-// (a cli.Alias, so that range errors name the alias when it was given).
-type floatAlias struct {
-	p  *float64
-	of string
-}
-
-// AliasOf returns the flag whose value f sets.
-func (f floatAlias) AliasOf() string { return f.of }
-
-func (f floatAlias) String() string {
-	if f.p == nil {
-		return "0"
-	}
-	return strconv.FormatFloat(*f.p, 'g', -1, 64)
-}
-
-func (f floatAlias) Set(s string) error {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return err
-	}
-	*f.p = v
-	return nil
 }
