@@ -15,7 +15,7 @@ import (
 // Precision is the compute precision of a model's forward pass. Parameters
 // (and so gradients, optimizer state and checkpoints) are float32 whatever
 // the precision: it only selects the dtype the linear layers and attention
-// matmuls compute in (see the package doc, "Mixed precision").
+// matmuls compute in (see docs/BERT.md, "Mixed precision").
 type Precision string
 
 const (

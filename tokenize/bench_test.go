@@ -35,7 +35,7 @@ func report(b *testing.B, words int) {
 
 // BenchmarkEncode: go test -bench . -run ^$ ./tokenize (MB/s from SetBytes,
 // single goroutine unless the name says workers). The numbers measured
-// before and after the fast paths are in doc.go (Performance).
+// before and after the fast paths are in docs/TOKENIZE.md (Performance).
 func BenchmarkEncode(b *testing.B) {
 	texts, n, words := benchTexts(b)
 	for _, lower := range []bool{false, true} {
