@@ -13,7 +13,7 @@ set -uo pipefail
 out=${OUT:-.}
 mkdir -p "$out"
 source .device/env.sh
-unset GOFLAGS # go.work refuses -mod=mod
+unset GOFLAGS # builds use go.mod and go.sum as committed
 step() { # step NAME COMMAND...: run, keep the output and the status
   local name=$1
   shift

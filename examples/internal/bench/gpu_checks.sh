@@ -24,7 +24,7 @@ set -uo pipefail
 out=${OUT:-.}
 mkdir -p "$out"
 source .device/env.sh
-unset GOFLAGS # the shared pack.sh's env.sh sets -mod=mod, which go.work refuses
+unset GOFLAGS # an env.sh that sets -mod=mod would let offline builds try to edit go.mod
 step() { # step NAME COMMAND...: run, keep the output and the status
   local name=$1
   shift

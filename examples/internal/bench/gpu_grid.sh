@@ -9,7 +9,7 @@
 set -uo pipefail
 out=${OUT:-.}
 source .device/env.sh
-unset GOFLAGS # the shared pack.sh's env.sh sets -mod=mod, which go.work refuses
+unset GOFLAGS # an env.sh that sets -mod=mod would let offline builds try to edit go.mod
 # setup installs the bbshim package (TF32 switch, fused AdamW, CUDA
 # allocator stats) into the patched gotch; no build tags or flags needed.
 go run ./examples/setup >&2 || exit 1
