@@ -30,9 +30,16 @@ fi
 echo "packing the module cache of the build list ..." >&2
 mc=$(mktemp -d)
 trap 'chmod -R u+w "$mc" 2>/dev/null; rm -rf "$mc"' EXIT
-export GOWORK=off GOFLAGS=-mod=mod
+# A copy of go.mod and go.sum takes what `download all` records, so the
+# checkout's files stay as committed.
+cp go.mod "$mc/pack.mod" && cp go.sum "$mc/pack.sum"
+export GOWORK=off GOFLAGS="-mod=mod -modfile=$mc/pack.mod"
 GOMODCACHE=$mc go mod download all
 keep=$(GOMODCACHE=$mc go list -e -deps -test -f '{{with .Module}}{{.Dir}}{{end}}' ./... | sort -u)
+# go.mod replaces gotch with .biobertpt/gotch, which setup fills on the GPU
+# machine from gotch's own source: fetch that by version.
+(cd "$mc" && GOMODCACHE=$mc GOFLAGS= go mod download github.com/sugarme/gotch@v0.9.1)
+rm -f "$mc/pack.mod" "$mc/pack.sum"
 gotch="$mc/github.com/sugarme/gotch@v0.9.1"
 [ -f "$gotch/libtch/torch_api.cpp" ] || { echo "device_pack: $gotch is missing" >&2; exit 1; }
 keep=$(printf '%s\n%s\n' "$keep" "$gotch")
