@@ -2,7 +2,6 @@ package ner
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -23,6 +22,7 @@ import (
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
 	"github.com/biobertpt-go/biobertpt/internal/dist"
+	"github.com/biobertpt-go/biobertpt/internal/dist/disttest"
 	"github.com/biobertpt-go/biobertpt/internal/trainstate"
 	"github.com/biobertpt-go/biobertpt/tokenize"
 )
@@ -92,16 +92,11 @@ func distOptions(out string, batch, accum int) TrainOptions {
 // TestDistChild is one rank (or the one process) of the proof's runs; it
 // does nothing in a normal test run.
 func TestDistChild(t *testing.T) {
-	spec := os.Getenv(distChildVar)
-	if spec == "" {
+	args, ok := disttest.Spec(distChildVar)
+	if !ok {
 		t.Skip("a child process of the data-parallel tests")
 	}
 	runtime.LockOSThread()
-	args := map[string]string{}
-	for _, kv := range strings.Split(spec, ";") {
-		k, v, _ := strings.Cut(kv, "=")
-		args[k] = v
-	}
 	num := func(k string) int {
 		n, _ := strconv.Atoi(args[k])
 		return n
@@ -130,63 +125,11 @@ func TestDistChild(t *testing.T) {
 	}
 }
 
-// distRun is a finished (or failed) run of n processes.
-type distRun struct {
-	codes   []int
-	stderr  []string
-	seconds []float64 // each process's wall time
-}
-
-// startRanks runs the child as n processes (n = 1: no distributed
+// startRanks runs TestDistChild as n processes (n = 1: no distributed
 // environment) and waits for all of them.
-func startRanks(t *testing.T, n int, args string) distRun {
+func startRanks(t *testing.T, n int, args string) disttest.Run {
 	t.Helper()
-	port, err := dist.FreePort("127.0.0.1")
-	require.NoError(t, err)
-	cmds := make([]*exec.Cmd, n)
-	bufs := make([]*bytes.Buffer, n)
-	t0 := time.Now()
-	for r := range cmds {
-		c := exec.Command(os.Args[0], "-test.run=^TestDistChild$")
-		env := []string{distChildVar + "=" + args, "OMP_NUM_THREADS=1"}
-		if n > 1 {
-			env = append(env, fmt.Sprintf("RANK=%d", r), fmt.Sprintf("WORLD_SIZE=%d", n), fmt.Sprintf("LOCAL_RANK=%d", r),
-				"MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port))
-		}
-		for _, kv := range os.Environ() {
-			k, _, _ := strings.Cut(kv, "=")
-			switch k {
-			case "RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "OMP_NUM_THREADS", distChildVar:
-			default:
-				env = append(env, kv)
-			}
-		}
-		c.Env = env
-		bufs[r] = &bytes.Buffer{}
-		c.Stdout, c.Stderr = bufs[r], bufs[r]
-		require.NoError(t, c.Start())
-		cmds[r] = c
-	}
-	res := distRun{codes: make([]int, n), stderr: make([]string, n), seconds: make([]float64, n)}
-	done := make(chan int, n)
-	for r, c := range cmds {
-		go func(r int, c *exec.Cmd) {
-			_ = c.Wait()
-			res.codes[r] = c.ProcessState.ExitCode()
-			if ws, ok := c.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				res.codes[r] = -int(ws.Signal())
-			}
-			res.seconds[r] = time.Since(t0).Seconds()
-			done <- r
-		}(r, c)
-	}
-	for range cmds {
-		<-done
-	}
-	for r := range bufs {
-		res.stderr[r] = bufs[r].String()
-	}
-	return res
+	return disttest.Ranks(t, n, "^TestDistChild$", distChildVar, args)
 }
 
 // distLosses reads the step losses of a run's metrics.jsonl.
@@ -269,16 +212,16 @@ func TestDataParallelTraining(t *testing.T) {
 	spec := func(out string, batch, accum, kill int) string {
 		return fmt.Sprintf("vocab=%s;model=%s;out=%s;batch=%d;accum=%d;kill=%d;timeout=10s", vocab, model, out, batch, accum, kill)
 	}
-	run := func(name string, n, batch, accum, kill int) (string, distRun) {
+	run := func(name string, n, batch, accum, kill int) (string, disttest.Run) {
 		out := filepath.Join(base, name)
 		return out, startRanks(t, n, spec(out, batch, accum, kill))
 	}
 	for _, accum := range []int{1, 2} {
 		one, r1 := run(fmt.Sprintf("one-accum%d", accum), 1, 4, accum, 0)
-		require.Equal(t, []int{0}, r1.codes, r1.stderr)
+		require.Equal(t, []int{0}, r1.Codes, r1.Outputs)
 		two, r2 := run(fmt.Sprintf("two-accum%d", accum), 2, 2, accum, 0)
-		require.Equal(t, []int{0, 0}, r2.codes, strings.Join(r2.stderr, "\n"))
-		assert.Contains(t, r2.stderr[0], fmt.Sprintf("effective batch %d (batch 2 × 2 processes × grad-accum %d)", 4*accum, accum))
+		require.Equal(t, []int{0, 0}, r2.Codes, strings.Join(r2.Outputs, "\n"))
+		assert.Contains(t, r2.Outputs[0], fmt.Sprintf("effective batch %d (batch 2 × 2 processes × grad-accum %d)", 4*accum, accum))
 		lo, lt := distLosses(t, one), distLosses(t, two)
 		require.Len(t, lt, len(lo))
 		require.Len(t, lo, 8/accum)
@@ -298,18 +241,18 @@ func TestDataParallelTraining(t *testing.T) {
 
 	// Rank 1 dies (SIGKILL) after step 5: rank 0 fails within the timeout.
 	killed, rk := run("killed", 2, 2, 1, 5)
-	require.Equal(t, -int(syscall.SIGKILL), rk.codes[1], rk.stderr[1])
-	assert.NotEqual(t, 0, rk.codes[0], rk.stderr[0])
-	assert.Less(t, rk.seconds[0]-rk.seconds[1], 10.0, "rank 0 outlived the dead rank by more than the timeout")
-	assert.Contains(t, rk.stderr[0], "a peer process exited, stalled or disagrees")
+	require.Equal(t, -int(syscall.SIGKILL), rk.Codes[1], rk.Outputs[1])
+	assert.NotEqual(t, 0, rk.Codes[0], rk.Outputs[0])
+	assert.Less(t, rk.Seconds[0]-rk.Seconds[1], 10.0, "rank 0 outlived the dead rank by more than the timeout")
+	assert.Contains(t, rk.Outputs[0], "a peer process exited, stalled or disagrees")
 	// The rerun resumes from the last checkpoint (step 4) and ends with the
 	// uninterrupted run's parameters.
 	rr := startRanks(t, 2, spec(killed, 2, 1, 0))
-	require.Equal(t, []int{0, 0}, rr.codes, strings.Join(rr.stderr, "\n"))
-	assert.Contains(t, rr.stderr[0], "resumed from")
+	require.Equal(t, []int{0, 0}, rr.Codes, strings.Join(rr.Outputs, "\n"))
+	assert.Contains(t, rr.Outputs[0], "resumed from")
 	assertClose(t, distParams(t, filepath.Join(base, "two-accum1")), distParams(t, killed), 1e-6, "resumed after a kill")
 	// One process cannot resume a 2-process run.
 	r1 := startRanks(t, 1, spec(filepath.Join(base, "two-accum1"), 2, 1, 0))
-	require.NotEqual(t, 0, r1.codes[0])
-	assert.Contains(t, r1.stderr[0], "was written by 2 processes, this run has 1")
+	require.NotEqual(t, 0, r1.Codes[0])
+	assert.Contains(t, r1.Outputs[0], "was written by 2 processes, this run has 1")
 }

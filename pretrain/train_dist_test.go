@@ -1,13 +1,11 @@
 package pretrain
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -22,6 +20,7 @@ import (
 	"github.com/biobertpt-go/biobertpt/bert"
 	"github.com/biobertpt-go/biobertpt/internal/demodata"
 	"github.com/biobertpt-go/biobertpt/internal/dist"
+	"github.com/biobertpt-go/biobertpt/internal/dist/disttest"
 	"github.com/biobertpt-go/biobertpt/internal/trainstate"
 )
 
@@ -49,16 +48,11 @@ func distOptions(args map[string]string) TrainOptions {
 // TestDistChild is one rank (or the one process) of the proof's runs; it
 // does nothing in a normal test run.
 func TestDistChild(t *testing.T) {
-	spec := os.Getenv(distChildVar)
-	if spec == "" {
+	args, ok := disttest.Spec(distChildVar)
+	if !ok {
 		t.Skip("a child process of the data-parallel tests")
 	}
 	runtime.LockOSThread()
-	args := map[string]string{}
-	for _, kv := range strings.Split(spec, ";") {
-		k, v, _ := strings.Cut(kv, "=")
-		args[k] = v
-	}
 	o := distOptions(args)
 	o.Log = os.Stderr
 	if _, err := Train(context.Background(), o); err != nil {
@@ -67,40 +61,12 @@ func TestDistChild(t *testing.T) {
 	}
 }
 
-// runRanks runs the child as n processes (n = 1: no distributed
+// runRanks runs TestDistChild as n processes (n = 1: no distributed
 // environment) and returns their exit codes and output.
 func runRanks(t *testing.T, n int, spec string) ([]int, []string) {
 	t.Helper()
-	port, err := dist.FreePort("127.0.0.1")
-	require.NoError(t, err)
-	cmds := make([]*exec.Cmd, n)
-	bufs := make([]*bytes.Buffer, n)
-	for r := range cmds {
-		c := exec.Command(os.Args[0], "-test.run=^TestDistChild$")
-		env := []string{distChildVar + "=" + spec, "OMP_NUM_THREADS=1"}
-		if n > 1 {
-			env = append(env, fmt.Sprintf("RANK=%d", r), fmt.Sprintf("WORLD_SIZE=%d", n), fmt.Sprintf("LOCAL_RANK=%d", r),
-				"MASTER_ADDR=127.0.0.1", fmt.Sprintf("MASTER_PORT=%d", port))
-		}
-		for _, kv := range os.Environ() {
-			switch k, _, _ := strings.Cut(kv, "="); k {
-			case "RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "OMP_NUM_THREADS", distChildVar:
-			default:
-				env = append(env, kv)
-			}
-		}
-		c.Env = env
-		bufs[r] = &bytes.Buffer{}
-		c.Stdout, c.Stderr = bufs[r], bufs[r]
-		require.NoError(t, c.Start())
-		cmds[r] = c
-	}
-	codes, outs := make([]int, n), make([]string, n)
-	for r, c := range cmds {
-		_ = c.Wait()
-		codes[r], outs[r] = c.ProcessState.ExitCode(), bufs[r].String()
-	}
-	return codes, outs
+	r := disttest.Ranks(t, n, "^TestDistChild$", distChildVar, spec)
+	return r.Codes, r.Outputs
 }
 
 // metricsOf reads a run's step losses and evaluation lines.
